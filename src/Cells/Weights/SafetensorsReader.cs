@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Streaming.Cells.Weights;
 
@@ -31,6 +32,11 @@ internal static class SafetensorsReader
         }
 
         var header = bytes.Slice(8, (int)headerLength);
+        if (!Utf8.IsValid(header.Span))
+        {
+            throw Invalid(source, "the header is not valid UTF-8; expected UTF-8 JSON");
+        }
+
         var data = bytes[(8 + (int)headerLength)..];
         JsonDocument document;
         try
@@ -143,10 +149,10 @@ internal static class SafetensorsReader
         // and refused only if someone asks for it as floats.
         if (SafetensorsDTypes.ElementSize(dtypeName) is { } size)
         {
-            var expected = ByteLength(shape, size, dataLength);
+            var expected = ByteLength(shape, size);
             if (expected != end - begin)
             {
-                var needs = expected is null ? "more bytes than the data buffer holds" : $"{expected} bytes";
+                var needs = expected is null ? $"more than {long.MaxValue} bytes" : $"{expected} bytes";
                 throw Invalid(
                     source,
                     $"tensor '{name}' ({dtypeName}, shape {FloatTensor.Describe(shape)}) needs {needs} but data_offsets {offsets} span {end - begin} bytes");
@@ -205,8 +211,8 @@ internal static class SafetensorsReader
         throw Invalid(source, $"tensor '{name}': data_offsets is {element.GetRawText()}; expected [begin, end], two integers >= 0");
     }
 
-    /// <summary>product(shape) * size, or null when that exceeds <paramref name="limit"/> (so no overflow can occur).</summary>
-    private static ulong? ByteLength(int[] shape, int size, long limit)
+    /// <summary>product(shape) * size, or null when that exceeds <see cref="long.MaxValue"/> (checked before each product, so nothing overflows).</summary>
+    private static ulong? ByteLength(int[] shape, int size)
     {
         ulong bytes = (ulong)size;
         foreach (var d in shape)
@@ -219,7 +225,7 @@ internal static class SafetensorsReader
 
         foreach (var d in shape)
         {
-            if (bytes > (ulong)limit / (ulong)d)
+            if (bytes > long.MaxValue / (ulong)d)
             {
                 return null;
             }
