@@ -28,7 +28,7 @@ public static class Safetensors
     }
 
     /// <summary>Reads and validates safetensors data held in memory; the data is kept, not copied.</summary>
-    /// <param name="bytes">The whole file's bytes.</param>
+    /// <param name="bytes">The whole file's bytes; they must not change while the result is in use.</param>
     /// <param name="sourceName">A name for error messages (a path, say); optional.</param>
     /// <exception cref="SafetensorsFormatException">The data is not valid safetensors.</exception>
     public static SafetensorsFile Read(ReadOnlyMemory<byte> bytes, string? sourceName = null) =>
