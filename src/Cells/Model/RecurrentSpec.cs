@@ -75,7 +75,7 @@ public sealed record RecurrentSpec(
 
         if (double.IsNaN(Dropout) || Dropout < 0 || Dropout > 1)
         {
-            throw new InvalidModelSpecException($"recurrent.dropout is {Dropout}; expected a probability in [0, 1].");
+            throw new InvalidModelSpecException($"recurrent.dropout is {Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a probability in [0, 1].");
         }
     }
 

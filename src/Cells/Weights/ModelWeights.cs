@@ -121,6 +121,72 @@ public sealed partial record ModelWeights
         return new ModelWeights(spec, layers, embedding, headWeight, headBias);
     }
 
+    /// <summary>
+    /// Weights drawn the way PyTorch initialises its modules: recurrent parameters uniform in
+    /// (-1/sqrt(hidden_size), 1/sqrt(hidden_size)), the head's in (-1/sqrt(in_features), 1/sqrt(in_features)),
+    /// the embedding's uniform in (-1, 1). Deterministic for a given <paramref name="seed"/>; meant for tests,
+    /// benchmarks and demonstrations, not for training.
+    /// </summary>
+    public static ModelWeights CreateRandom(ModelSpec spec, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var random = new Random(seed);
+        var bound = 1 / Math.Sqrt(spec.Recurrent.HiddenSize);
+        var tensors = new Dictionary<string, FloatTensor>(StringComparer.Ordinal);
+        var prefixes = spec.KeyPrefixes;
+        var r = spec.Recurrent;
+
+        FloatTensor Uniform(double range, params int[] shape)
+        {
+            var values = new float[shape.Aggregate(1, (a, b) => a * b)];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)((random.NextDouble() * 2 - 1) * range);
+            }
+
+            return new FloatTensor(shape, values);
+        }
+
+        for (var layer = 0; layer < r.NumLayers; layer++)
+        {
+            var gates = r.Mode.GateCount() * r.HiddenSize;
+            for (var d = 0; d < r.Directions; d++)
+            {
+                string Key(string p) => WeightKeys.Recurrent(prefixes, p, layer, d);
+                tensors[Key("weight_ih")] = Uniform(bound, gates, r.LayerInputSize(layer));
+                tensors[Key("weight_hh")] = Uniform(bound, gates, r.OutputSize);
+                if (r.Bias)
+                {
+                    tensors[Key("bias_ih")] = Uniform(bound, gates);
+                    tensors[Key("bias_hh")] = Uniform(bound, gates);
+                }
+
+                if (r.ProjSize > 0)
+                {
+                    tensors[Key("weight_hr")] = Uniform(bound, r.ProjSize, r.HiddenSize);
+                }
+            }
+        }
+
+        if (spec.Embedding is { } e)
+        {
+            tensors[WeightKeys.EmbeddingWeight(prefixes)] = Uniform(1, e.NumEmbeddings, e.EmbeddingDim);
+        }
+
+        if (spec.Head is { } h)
+        {
+            var headBound = 1 / Math.Sqrt(spec.RecurrentOutputSize);
+            tensors[WeightKeys.HeadWeight(prefixes)] = Uniform(headBound, h.OutFeatures, spec.RecurrentOutputSize);
+            if (h.Bias)
+            {
+                tensors[WeightKeys.HeadBias(prefixes)] = Uniform(headBound, h.OutFeatures);
+            }
+        }
+
+        return FromTensors(spec, tensors);
+    }
+
     /// <summary>The parameters as a state_dict: PyTorch key names (with prefixes) to tensors.</summary>
     public IReadOnlyDictionary<string, FloatTensor> ToTensors()
     {
