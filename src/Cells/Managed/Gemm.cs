@@ -30,6 +30,35 @@ internal static unsafe class Gemm
     public static void Multiply(float* a, nint lda, int rows, PackedMatrix w, float* c, nint ldc, bool accumulate) =>
         Multiply(a, lda, 0, rows, w, 0, w.Panels, c, ldc, accumulate, DefaultLevel);
 
+    /// <summary>The whole product on this thread with a chosen instruction set, over bounds-checked spans.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, int lda, int rows, PackedMatrix w, Span<float> c, int ldc, bool accumulate, SimdLevel level)
+    {
+        CheckOperands(a.Length, lda, rows, w, c.Length, ldc);
+        fixed (float* ap = a)
+        fixed (float* cp = c)
+        {
+            Multiply(ap, lda, 0, rows, w, 0, w.Panels, cp, ldc, accumulate, level);
+        }
+    }
+
+    /// <summary>Throws unless A (rows x lda) and C (rows x ldc) hold the product's operands.</summary>
+    public static void CheckOperands(int aLength, int lda, int rows, PackedMatrix w, int cLength, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lda, w.Columns);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, w.Rows);
+        if (rows > 0 && aLength < (long)(rows - 1) * lda + w.Columns)
+        {
+            throw new ArgumentException($"A has {aLength} floats; {rows} rows of stride {lda} over {w.Columns} columns need {(long)(rows - 1) * lda + w.Columns}.", nameof(aLength));
+        }
+
+        if (rows > 0 && cLength < (long)(rows - 1) * ldc + w.Rows)
+        {
+            throw new ArgumentException($"C has {cLength} floats; {rows} rows of stride {ldc} over {w.Rows} columns need {(long)(rows - 1) * ldc + w.Rows}.", nameof(cLength));
+        }
+    }
+
     /// <summary>
     /// Rows [rowStart, rowEnd) of C and the output columns of panels [panelStart, panelEnd). A is
     /// row-major with stride <paramref name="lda"/>, C with stride <paramref name="ldc"/>. Without

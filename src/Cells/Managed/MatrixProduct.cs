@@ -27,7 +27,18 @@ internal sealed unsafe class MatrixProduct : IParallelWork
     /// <summary>Creates an entry that uses <paramref name="pool"/> when given, else always the calling thread.</summary>
     public MatrixProduct(WorkerPool? pool) => _pool = pool;
 
-    /// <summary>C[rows x w.Rows] = A·Wᵀ (+ bias), or C += A·Wᵀ when <paramref name="accumulate"/>.</summary>
+    /// <summary>The same product over bounds-checked spans.</summary>
+    public void Multiply(ReadOnlySpan<float> a, int lda, int rows, PackedMatrix w, Span<float> c, int ldc, bool accumulate)
+    {
+        Gemm.CheckOperands(a.Length, lda, rows, w, c.Length, ldc);
+        fixed (float* ap = a)
+        fixed (float* cp = c)
+        {
+            Multiply(ap, lda, rows, w, cp, ldc, accumulate);
+        }
+    }
+
+    /// <summary>C[rows x w.Rows] = A·Wᵀ (+ bias), or C += A·Wᵀ (no bias) when <paramref name="accumulate"/>.</summary>
     public void Multiply(float* a, nint lda, int rows, PackedMatrix w, float* c, nint ldc, bool accumulate)
     {
         Debug.Assert(rows >= 0 && lda >= w.Columns && ldc >= w.Rows);
