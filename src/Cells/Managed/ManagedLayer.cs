@@ -67,8 +67,16 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
         }
 
         int batch = slots.Length, inputSize = Shape.InputSize, outputSize = Shape.OutputSize, hidden = Shape.HiddenSize;
-        RequireLength(input.Length, batch * inputSize, nameof(input), $"{batch} slot(s) x input size {inputSize}");
-        RequireLength(output.Length, batch * outputSize, nameof(output), $"{batch} slot(s) x output size {outputSize}");
+        if (input.Length != batch * inputSize)
+        {
+            throw LengthError(input.Length, batch * inputSize, nameof(input), $"{batch} slot(s) x input size {inputSize}");
+        }
+
+        if (output.Length != batch * outputSize)
+        {
+            throw LengthError(output.Length, batch * outputSize, nameof(output), $"{batch} slot(s) x output size {outputSize}");
+        }
+
         own.ValidateBatch(slots.Span);
         if (batch == 0)
         {
@@ -132,22 +140,37 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
         var stateH = directions * batch * outputSize;
         var stateC = directions * batch * hidden;
         var outputStride = directions * outputSize;
-        RequireLength(input.Length, sequenceLength * batch * inputSize, nameof(input), $"sequence length {sequenceLength} x batch {batch} x input size {inputSize}");
-        RequireLength(output.Length, sequenceLength * batch * outputStride, nameof(output), $"sequence length {sequenceLength} x batch {batch} x {directions} direction(s) x output size {outputSize}");
-        if (!h0.IsEmpty)
+        if (input.Length != sequenceLength * batch * inputSize)
         {
-            RequireLength(h0.Length, stateH, nameof(h0), $"{directions} direction(s) x batch {batch} x output size {outputSize}, or empty for zeros");
+            throw LengthError(input.Length, sequenceLength * batch * inputSize, nameof(input), $"sequence length {sequenceLength} x batch {batch} x input size {inputSize}");
         }
 
-        RequireLength(hN.Length, stateH, nameof(hN), $"{directions} direction(s) x batch {batch} x output size {outputSize}");
+        if (output.Length != sequenceLength * batch * outputStride)
+        {
+            throw LengthError(output.Length, sequenceLength * batch * outputStride, nameof(output), $"sequence length {sequenceLength} x batch {batch} x {directions} direction(s) x output size {outputSize}");
+        }
+
+        if (!h0.IsEmpty && h0.Length != stateH)
+        {
+            throw LengthError(h0.Length, stateH, nameof(h0), $"{directions} direction(s) x batch {batch} x output size {outputSize}, or empty for zeros");
+        }
+
+        if (hN.Length != stateH)
+        {
+            throw LengthError(hN.Length, stateH, nameof(hN), $"{directions} direction(s) x batch {batch} x output size {outputSize}");
+        }
+
         if (Shape.HasCellState)
         {
-            if (!c0.IsEmpty)
+            if (!c0.IsEmpty && c0.Length != stateC)
             {
-                RequireLength(c0.Length, stateC, nameof(c0), $"{directions} direction(s) x batch {batch} x hidden size {hidden}, or empty for zeros");
+                throw LengthError(c0.Length, stateC, nameof(c0), $"{directions} direction(s) x batch {batch} x hidden size {hidden}, or empty for zeros");
             }
 
-            RequireLength(cN.Length, stateC, nameof(cN), $"{directions} direction(s) x batch {batch} x hidden size {hidden}");
+            if (cN.Length != stateC)
+            {
+                throw LengthError(cN.Length, stateC, nameof(cN), $"{directions} direction(s) x batch {batch} x hidden size {hidden}");
+            }
         }
 
         var gateWidth = _directions[0].Input.Rows;
@@ -231,11 +254,7 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
 
     public void Dispose() => _disposed = true;
 
-    private static void RequireLength(int found, int expected, string name, string what)
-    {
-        if (found != expected)
-        {
-            throw new ArgumentException($"{name} has {found} floats; expected {expected} ({what}).", name);
-        }
-    }
+    // The description is built only when the check fails, so the check itself allocates nothing.
+    private static ArgumentException LengthError(int found, int expected, string name, string what) =>
+        new($"{name} has {found} floats; expected {expected} ({what}).", name);
 }
