@@ -9,8 +9,14 @@ namespace Streaming.Cells.Managed;
 /// </summary>
 internal sealed unsafe class MatrixProduct : IParallelWork
 {
-    /// <summary>Products below this many flops stay on the calling thread (about 10 µs of one core's work).</summary>
+    /// <summary>Products below this many flops stay on the calling thread (about 10 µs of one core's work)...</summary>
     public const long ParallelFlops = 2_000_000;
+
+    /// <summary>
+    /// ... unless W has at least this many values (512 KiB): a product with few rows is bound by reading W,
+    /// and split by panels each core reads (and keeps in its own L2) only its share.
+    /// </summary>
+    public const long ParallelWeights = 128 * 1024;
 
     private readonly WorkerPool? _pool;
 
@@ -48,7 +54,7 @@ internal sealed unsafe class MatrixProduct : IParallelWork
         }
 
         var flops = 2L * rows * w.Rows * w.Columns;
-        if (_pool is not null && flops >= ParallelFlops)
+        if (_pool is not null && (flops >= ParallelFlops || (long)w.Rows * w.Columns >= ParallelWeights))
         {
             // Chunks of whole panels when there are enough panels, else of whole row tiles; a few chunks
             // per thread let a thread that started late (or was preempted) take fewer.

@@ -16,7 +16,8 @@ internal sealed unsafe class ScratchBuffer
     {
         if (length > _array.Length || Pointer == null)
         {
-            _array = GC.AllocateArray<float>(Math.Max(length, 1), pinned: true);
+            // Half again on each growth, so a batch creeping up one session at a time reallocates rarely.
+            _array = GC.AllocateArray<float>(Math.Max(Math.Max(length, 1), _array.Length + _array.Length / 2), pinned: true);
             Pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
         }
 
