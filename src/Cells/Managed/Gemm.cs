@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,6 +10,8 @@ namespace Streaming.Cells.Managed;
 /// into 32-column panels (<see cref="PackedMatrix"/>). Single-threaded over a range of rows and panels;
 /// <see cref="MatrixProduct"/> splits larger products over threads.
 /// </summary>
+// The edge tile is scratch that is always written before it is read: no need to zero it on every call.
+[SkipLocalsInit]
 internal static unsafe class Gemm
 {
     /// <summary>Rows per micro-tile.</summary>
