@@ -1,0 +1,127 @@
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Cells.Weights;
+
+namespace Streaming.Cells.Managed;
+
+/// <summary>
+/// The pure .NET backend: layers on the project's own SIMD matrix kernel and TensorPrimitives, state
+/// in host arrays, and a small worker pool (threads - 1 background threads) shared by all layers.
+/// </summary>
+internal sealed unsafe class ManagedBackend : IRecurrentBackend
+{
+    private readonly WorkerPool? _pool;
+    private readonly ManagedLayer[] _layers;
+    private readonly FloatTensor? _embedding;
+    private readonly PackedMatrix? _head;
+    private readonly MatrixProduct _headProduct;
+    private readonly object _headGate = new();
+
+    public ManagedBackend(ModelWeights weights, BackendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        Spec = weights.Spec;
+        var threads = options.EffectiveThreads;
+        _pool = threads > 1 ? new WorkerPool(threads - 1) : null;
+        var recurrent = Spec.Recurrent;
+        _layers = new ManagedLayer[recurrent.NumLayers];
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            _layers[i] = new ManagedLayer(recurrent.Layer(i), weights.Layers[i], _pool);
+        }
+
+        Layers = Array.AsReadOnly<IRecurrentLayer>(_layers);
+        _embedding = weights.Embedding;
+        if (weights.HeadWeight is { } headWeight)
+        {
+            _head = new PackedMatrix(
+                headWeight.Data.Span, headWeight.Shape[0], headWeight.Shape[1], weights.HeadBias is { } bias ? bias.Data.Span : default);
+        }
+
+        _headProduct = new MatrixProduct(_pool);
+    }
+
+    public string Name => "managed";
+
+    public ModelSpec Spec { get; }
+
+    public IReadOnlyList<IRecurrentLayer> Layers { get; }
+
+    public void Embed(ReadOnlyMemory<int> ids, Memory<float> output)
+    {
+        if (_embedding is null)
+        {
+            throw new InvalidOperationException(
+                $"the model has no embedding: its tokens are float vectors of input_size {Spec.InputSize}, not ids.");
+        }
+
+        int count = _embedding.Shape[0], dimension = _embedding.Shape[1];
+        if (output.Length != ids.Length * dimension)
+        {
+            throw new ArgumentException(
+                $"output has {output.Length} floats; expected {ids.Length * dimension} ({ids.Length} id(s) x embedding_dim {dimension}).", nameof(output));
+        }
+
+        var idSpan = ids.Span;
+        // Check every id before writing any row, so a bad id leaves the output untouched.
+        for (var i = 0; i < idSpan.Length; i++)
+        {
+            if ((uint)idSpan[i] >= (uint)count)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(ids), idSpan[i], $"token id {idSpan[i]} at position {i} is outside the embedding's range 0..{count - 1}.");
+            }
+        }
+
+        var table = _embedding.Data.Span;
+        var destination = output.Span;
+        for (var i = 0; i < idSpan.Length; i++)
+        {
+            table.Slice(idSpan[i] * dimension, dimension).CopyTo(destination.Slice(i * dimension, dimension));
+        }
+    }
+
+    public void ApplyHead(ReadOnlyMemory<float> input, int rows, Memory<float> output)
+    {
+        if (_head is null)
+        {
+            throw new InvalidOperationException(
+                $"the model has no head: its output is the recurrent output of size {Spec.RecurrentOutputSize}.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        int inputSize = _head.Columns, outputSize = _head.Rows;
+        if (input.Length != rows * inputSize)
+        {
+            throw new ArgumentException(
+                $"input has {input.Length} floats; expected {rows * inputSize} ({rows} row(s) x recurrent output size {inputSize}).", nameof(input));
+        }
+
+        if (output.Length != rows * outputSize)
+        {
+            throw new ArgumentException(
+                $"output has {output.Length} floats; expected {rows * outputSize} ({rows} row(s) x out_features {outputSize}).", nameof(output));
+        }
+
+        // The head has one product entry; callers on different threads take turns.
+        lock (_headGate)
+        {
+            fixed (float* x = input.Span)
+            fixed (float* y = output.Span)
+            {
+                _headProduct.Multiply(x, inputSize, rows, _head, y, outputSize, accumulate: false);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers)
+        {
+            layer.Dispose();
+        }
+
+        _pool?.Dispose();
+    }
+}
