@@ -2,6 +2,7 @@ using Streaming.Cells.Backends;
 using Streaming.Cells.Managed;
 using Streaming.Cells.Model;
 using Streaming.Cells.Tests.Oracle;
+using Streaming.Cells.Weights;
 
 namespace Streaming.Cells.Tests.Managed;
 
@@ -110,7 +111,7 @@ public sealed class ManagedStepTests
     /// session's outputs and final state with <paramref name="expected"/> run over the whole batch at once.
     /// </summary>
     private static void AssertStepsMatch(
-        Weights.ModelWeights weights, Func<float[], int, int, float[]?, float[]?, SequenceResult> expected, int sessions, int steps, int threads)
+        ModelWeights weights, Func<float[], int, int, float[]?, float[]?, SequenceResult> expected, int sessions, int steps, int threads)
     {
         var r = weights.Spec.Recurrent;
         var random = new Random(sessions * 13 + steps);
