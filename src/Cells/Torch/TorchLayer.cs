@@ -36,6 +36,7 @@ internal sealed class TorchLayer : IRecurrentLayer
         _cells = needsCells
             ? weights.Select(w => TorchDirectionWeights.Create(shape.Mode, w, device)).ToArray()
             : [];
+        LibraryKernelMinBatch = DefaultLibraryKernelMinBatch(shape);
         try
         {
             _sequence = shape.HasProjection ? null : TorchSequenceModule.Create(shape, weights, device);
@@ -49,6 +50,13 @@ internal sealed class TorchLayer : IRecurrentLayer
 
     /// <inheritdoc />
     public LayerShape Shape { get; }
+
+    /// <summary>
+    /// LSTM batches of at least this many sessions step through libtorch's LSTM kernel (a length-1
+    /// sequence: oneDNN on the CPU), smaller ones and every other cell through the hand-written cell.
+    /// <see cref="DefaultLibraryKernelMinBatch"/> picks it; tests set it to force either path.
+    /// </summary>
+    internal int LibraryKernelMinBatch { get; set; }
 
     /// <inheritdoc />
     public IStateSlab CreateSlab(int initialCapacity)
@@ -84,8 +92,9 @@ internal sealed class TorchLayer : IRecurrentLayer
         var x = _staging.Input(input.Span, n);
         var h = state.H.index_select(0, index);
         var c = state.C?.index_select(0, index);
-        var weights = _cells[0];
-        var (hNext, cNext) = TorchCells.Step(weights, TorchCells.InputGates(weights, x), h, c);
+        var (hNext, cNext) = _sequence is not null && n >= LibraryKernelMinBatch
+            ? LibraryStep(x, h, c)
+            : TorchCells.Step(_cells[0], TorchCells.InputGates(_cells[0], x), h, c);
         state.H.index_copy_(0, index, hNext);
         if (cNext is not null)
         {
@@ -150,6 +159,26 @@ internal sealed class TorchLayer : IRecurrentLayer
         _sequence?.Dispose();
         DisposeCells();
         _staging.Dispose();
+    }
+
+    /// <summary>
+    /// Where libtorch's LSTM kernel starts to beat the hand-written cell for one step. libtorch runs
+    /// LSTM sequences with oneDNN, whose matrix kernels outrun the BLAS behind addmm on CPUs where that
+    /// BLAS takes a slower path (about 1.5x on AVX-512 AMD machines), but each call pays a fixed cost
+    /// that only larger batches amortise: measured on a 2-core machine, the crossover is near 32
+    /// sessions at hidden_size 128 and above, and near 128 at hidden_size 32. GRU and RNN gain nothing
+    /// (libtorch runs them on the same BLAS), and projected layers have no libtorch module.
+    /// </summary>
+    internal static int DefaultLibraryKernelMinBatch(LayerShape shape) =>
+        shape.Mode == RecurrentMode.Lstm && !shape.HasProjection
+            ? Math.Clamp(4096 / shape.HiddenSize, 32, 128)
+            : int.MaxValue;
+
+    // One step through the sequence module: a length-1 sequence with the gathered states as h0/c0.
+    private (Tensor H, Tensor? C) LibraryStep(Tensor x, Tensor h, Tensor? c)
+    {
+        var (_, hn, cn) = _sequence!.Run(x.unsqueeze(0), h.unsqueeze(0), c?.unsqueeze(0));
+        return (hn[0], cn?[0]);
     }
 
     private TorchStateSlab OwnSlab(IStateSlab slab)
