@@ -32,7 +32,7 @@ internal sealed class TorchBackend : IRecurrentBackend
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         Spec = weights.Spec;
-        var device = TorchDevices.Parse(options.Device);
+        var device = TorchDevices.Parse(options.Device, nameof(options));
         Name = $"torch:{device}";
         set_num_threads(options.EffectiveThreads);
 

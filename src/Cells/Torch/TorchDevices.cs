@@ -10,9 +10,11 @@ internal static class TorchDevices
     /// missing GPU or a CPU-only TorchSharp package fails at load time with a message rather than at the
     /// first step with a native error.
     /// </summary>
+    /// <param name="text">The device string.</param>
+    /// <param name="parameterName">The argument it came from, for the exception.</param>
     /// <exception cref="ArgumentException">The text names no device this backend knows.</exception>
     /// <exception cref="InvalidOperationException">CUDA was requested and is unavailable, or the index is out of range.</exception>
-    public static torch.Device Parse(string text)
+    public static torch.Device Parse(string text, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(text);
         var normalized = text.Trim().ToLowerInvariant();
@@ -26,14 +28,14 @@ internal static class TorchDevices
         {
             if (!int.TryParse(normalized.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
             {
-                throw new ArgumentException($"device '{text}' has no valid CUDA index; expected cpu, cuda or cuda:N with N a non-negative integer.", nameof(text));
+                throw new ArgumentException($"device '{text}' has no valid CUDA index; expected cpu, cuda or cuda:N with N a non-negative integer.", parameterName);
             }
 
             index = parsed;
         }
         else if (normalized != "cuda")
         {
-            throw new ArgumentException($"device '{text}' is not supported; expected cpu, cuda or cuda:N.", nameof(text));
+            throw new ArgumentException($"device '{text}' is not supported; expected cpu, cuda or cuda:N.", parameterName);
         }
 
         if (!torch.cuda.is_available())
