@@ -8,10 +8,12 @@ namespace Streaming.Cells.Torch;
 
 /// <summary>
 /// One recurrent layer on a libtorch device. Batched steps gather the sessions' state from a
-/// <see cref="TorchStateSlab"/> by slot index, run the hand-written cell and scatter the new state
-/// back, all on the device; only the input and the new h cross to and from the host. Bulk runs use
-/// libtorch's own sequence module, or <see cref="ProjectedLstmSequence"/> for proj_size. Not
-/// re-entrant: one caller at a time (different layers may run on different threads).
+/// <see cref="TorchStateSlab"/> by slot index, run one cell step and scatter the new state back, all
+/// on the device; only the input and the new h cross to and from the host. The step is the
+/// hand-written cell (<see cref="TorchCells"/>), or for larger LSTM batches libtorch's LSTM kernel (see
+/// <see cref="LibraryKernelMinBatch"/>). Bulk runs use libtorch's own sequence module, or
+/// <see cref="ProjectedLstmSequence"/> for proj_size. Not re-entrant: one caller at a time (different
+/// layers may run on different threads).
 /// </summary>
 internal sealed class TorchLayer : IRecurrentLayer
 {
