@@ -1,1 +1,32 @@
-System.Console.WriteLine("bench");
+using System.Globalization;
+using Streaming.Benchmarks;
+
+// Benchmark program: each scenario measures against libtorch in the same run, on the same machine,
+// and prints a markdown table with its ratios. Absolute times on shared machines are noise; ratios are
+// the figures to quote. Usage: dotnet run -c Release --project tests/Benchmarks -- [scenario...] [--quick]
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var quick = args.Contains("--quick");
+var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["batched-step"] = BatchedStepScenario.Run,
+    ["single-session"] = SingleSessionScenario.Run,
+};
+if (names.Count == 0)
+{
+    names.AddRange(scenarios.Keys);
+}
+
+Console.WriteLine(MachineInfo.Describe());
+foreach (var name in names)
+{
+    if (!scenarios.TryGetValue(name, out var run))
+    {
+        Console.Error.WriteLine($"unknown scenario '{name}'; expected one of: {string.Join(", ", scenarios.Keys)}");
+        return 2;
+    }
+
+    Console.WriteLine(run(quick));
+}
+
+return 0;

@@ -240,5 +240,5 @@ public sealed class TorchBackendTests
 
     private static TorchBackend Backend(ModelSpec spec, string device) => Backend(RandomWeights.For(spec, seed: 2), device);
 
-    private static TorchBackend Backend(Weights.ModelWeights weights, string device) => TorchForwardTests.Create(weights, device);
+    private static TorchBackend Backend(Streaming.Cells.Weights.ModelWeights weights, string device) => TorchForwardTests.Create(weights, device);
 }
