@@ -39,11 +39,13 @@ internal static class BatchedStepScenario
             rows.Add(("libtorch LSTMCell, batched by hand", Measure.MedianSeconds(() =>
             {
                 using var scope = torch.NewDisposeScope();
-                (Tensor, Tensor)? s0 = null, s1 = null;
+                // TorchSharp's LSTMCell wants an explicit zero state on the first call.
+                var s0 = (torch.zeros(sessions, spec.HiddenSize), torch.zeros(sessions, spec.HiddenSize));
+                var s1 = (torch.zeros(sessions, spec.HiddenSize), torch.zeros(sessions, spec.HiddenSize));
                 for (var t = 0; t < tokens; t++)
                 {
                     s0 = cell0.forward(x[t], s0);
-                    s1 = cell1.forward(s0.Value.Item1, s1);
+                    s1 = cell1.forward(s0.Item1, s1);
                 }
             }, repetitions), "what a user writes with cells"));
         }

@@ -25,13 +25,23 @@ internal static class Measure
         return times[repetitions / 2];
     }
 
-    /// <summary>Median seconds of one call, timing batches of <paramref name="callsPerSample"/> calls to rise above timer resolution.</summary>
-    public static double MedianSecondsPerCall(Action action, int callsPerSample, int samples)
+    /// <summary>
+    /// Median seconds of one call, timing batches of <paramref name="callsPerSample"/> calls to rise above timer
+    /// resolution. Warms up for <paramref name="warmup"/> of wall time first (default one second): .NET's tiered
+    /// JIT only swaps in optimised code some 100 ms after the last new method was compiled, so a warm-up counted
+    /// in calls can leave fast code timed at tier 0.
+    /// </summary>
+    public static double MedianSecondsPerCall(Action action, int callsPerSample, int samples, TimeSpan? warmup = null)
     {
-        for (var i = 0; i < callsPerSample; i++)
+        var until = Stopwatch.GetTimestamp() + (long)((warmup ?? TimeSpan.FromSeconds(1)).TotalSeconds * Stopwatch.Frequency);
+        do
         {
-            action();
+            for (var i = 0; i < callsPerSample; i++)
+            {
+                action();
+            }
         }
+        while (Stopwatch.GetTimestamp() < until);
 
         return MedianSeconds(
             () =>

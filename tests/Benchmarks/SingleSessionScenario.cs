@@ -56,7 +56,7 @@ internal static class SingleSessionScenario
 
             var torchStep = StepSeconds(weights, BackendOptions.TorchCpu, token, output, calls, samples);
             var managedStep = StepSeconds(weights, BackendOptions.Managed, token, output, calls, samples);
-            text.AppendLine($"| {hidden} | {Micro(cellReady)} | {Micro(cellHost)} | {Micro(torchStep)} | {Micro(managedStep)} | {cellReady / managedStep:F1}x | >= 10x |");
+            text.AppendLine($"| {hidden} | {Micro(cellReady)} | {Micro(cellHost)} | {Micro(torchStep)} | {Micro(managedStep)} | {cellReady / managedStep:F1}x | {(hidden == 32 ? ">= 10x" : "reported") } |");
         }
 
         return text.ToString();
