@@ -50,36 +50,7 @@ internal sealed unsafe class ManagedBackend : IRecurrentBackend
 
     public void Embed(ReadOnlyMemory<int> ids, Memory<float> output)
     {
-        if (_embedding is null)
-        {
-            throw new InvalidOperationException(
-                $"the model has no embedding: its tokens are float vectors of input_size {Spec.InputSize}, not ids.");
-        }
-
-        int count = _embedding.Shape[0], dimension = _embedding.Shape[1];
-        if (output.Length != ids.Length * dimension)
-        {
-            throw new ArgumentException(
-                $"output has {output.Length} floats; expected {ids.Length * dimension} ({ids.Length} id(s) x embedding_dim {dimension}).", nameof(output));
-        }
-
-        var idSpan = ids.Span;
-        // Check every id before writing any row, so a bad id leaves the output untouched.
-        for (var i = 0; i < idSpan.Length; i++)
-        {
-            if ((uint)idSpan[i] >= (uint)count)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(ids), idSpan[i], $"token id {idSpan[i]} at position {i} is outside the embedding's range 0..{count - 1}.");
-            }
-        }
-
-        var table = _embedding.Data.Span;
-        var destination = output.Span;
-        for (var i = 0; i < idSpan.Length; i++)
-        {
-            table.Slice(idSpan[i] * dimension, dimension).CopyTo(destination.Slice(i * dimension, dimension));
-        }
+        EmbeddingLookup.Copy(Spec, _embedding, ids, output);
     }
 
     public void ApplyHead(ReadOnlyMemory<float> input, int rows, Memory<float> output)

@@ -76,30 +76,7 @@ internal sealed class TorchBackend : IRecurrentBackend
     public void Embed(ReadOnlyMemory<int> ids, Memory<float> output)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_embedding is null || Spec.Embedding is not { } e)
-        {
-            throw new InvalidOperationException(
-                $"the model has no embedding: its tokens are float vectors of input_size {Spec.InputSize}, not ids.");
-        }
-
-        var dim = e.EmbeddingDim;
-        BufferChecks.Length(nameof(output), (long)ids.Length * dim, output.Length, $"ids ({ids.Length}) x embedding_dim ({dim})");
-        var idSpan = ids.Span;
-        for (var i = 0; i < idSpan.Length; i++)
-        {
-            if ((uint)idSpan[i] >= (uint)e.NumEmbeddings)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(ids), idSpan[i], $"ids[{i}] is {idSpan[i]}; valid token ids are 0..{e.NumEmbeddings - 1}.");
-            }
-        }
-
-        var table = _embedding.Data.Span;
-        var target = output.Span;
-        for (var i = 0; i < idSpan.Length; i++)
-        {
-            table.Slice(idSpan[i] * dim, dim).CopyTo(target.Slice(i * dim, dim));
-        }
+        EmbeddingLookup.Copy(Spec, _embedding, ids, output);
     }
 
     /// <inheritdoc />

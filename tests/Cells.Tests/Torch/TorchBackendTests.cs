@@ -165,9 +165,9 @@ public sealed class TorchBackendTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => backend.Embed(new[] { 1, 5 }, new float[6]));
         var negative = Assert.Throws<ArgumentOutOfRangeException>(() => backend.Embed(new[] { -2 }, new float[3]));
 
-        Assert.Contains("ids[1] is 5; valid token ids are 0..4", error.Message);
-        Assert.Contains("ids[0] is -2", negative.Message);
-        Assert.Contains("output has 2 values; expected 3", Assert.Throws<ArgumentException>(() => backend.Embed(new[] { 1 }, new float[2])).Message);
+        Assert.Contains("token id 5 at position 1 is outside the embedding's range 0..4", error.Message);
+        Assert.Contains("token id -2 at position 0", negative.Message);
+        Assert.Contains("output has 2 floats; expected 3", Assert.Throws<ArgumentException>(() => backend.Embed(new[] { 1 }, new float[2])).Message);
     }
 
     [Theory]
