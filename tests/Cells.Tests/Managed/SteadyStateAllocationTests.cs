@@ -32,13 +32,13 @@ public sealed class SteadyStateAllocationTests
             layer.Step(slab, slots, input, output);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
+        AssertSomeWindowAllocatesNothing(() =>
         {
-            layer.Step(slab, slots, input, output);
-        }
-
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+            for (var i = 0; i < 100; i++)
+            {
+                layer.Step(slab, slots, input, output);
+            }
+        });
     }
 
     [Fact]
@@ -54,12 +54,31 @@ public sealed class SteadyStateAllocationTests
         var cn = new float[2 * batch * 96];
         layer.Forward(input, steps, batch, default, default, output, hn, cn);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        AssertSomeWindowAllocatesNothing(() =>
         {
-            layer.Forward(input, steps, batch, hn, cn, output, hn, cn);
+            for (var i = 0; i < 10; i++)
+            {
+                layer.Forward(input, steps, batch, hn, cn, output, hn, cn);
+            }
+        });
+    }
+
+    // A per-call allocation shows in every window; a one-off lazy allocation by the runtime (the first
+    // time the caller blocks on a busy machine, say) shows in one at most, and is not steady state.
+    private static void AssertSomeWindowAllocatesNothing(Action window)
+    {
+        var allocated = new List<long>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            window();
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            if (allocated[^1] == 0)
+            {
+                return;
+            }
         }
 
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Fail($"every window allocated: {string.Join(", ", allocated)} bytes");
     }
 }
