@@ -1,0 +1,32 @@
+namespace Streaming.Sessions;
+
+/// <summary>What a client got wrong (or what went wrong); stable numbers, since the TCP protocol carries them.</summary>
+public enum EngineErrorCode
+{
+    /// <summary>A token's vector has the wrong length, a non-finite value, or an id outside the vocabulary.</summary>
+    InvalidInput = 1,
+
+    /// <summary>The operation names a session that is not open on this engine.</summary>
+    UnknownSession = 2,
+
+    /// <summary>An open names a session that is already open.</summary>
+    SessionAlreadyOpen = 3,
+
+    /// <summary>The model has a bidirectional layer, which needs whole sequences: only replay is served.</summary>
+    TokensNotSupported = 4,
+
+    /// <summary>A snapshot or state belongs to another model, or does not fit this model's shapes.</summary>
+    ModelMismatch = 5,
+
+    /// <summary>An h0/c0 (or replay state) has the wrong size or non-finite values.</summary>
+    InvalidState = 6,
+
+    /// <summary>A session was idle past its time-to-live and has been deleted.</summary>
+    SessionExpired = 7,
+
+    /// <summary>The engine is shutting down or has stopped.</summary>
+    EngineStopped = 8,
+
+    /// <summary>A bytes or JSON snapshot is malformed.</summary>
+    MalformedSnapshot = 9,
+}

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+
+namespace Streaming.Sessions;
+
+/// <summary>A process-local <see cref="ISnapshotStore"/>: passivation frees compute slots, but nothing survives the process.</summary>
+public sealed class InMemorySnapshotStore : ISnapshotStore
+{
+    private readonly ConcurrentDictionary<string, SessionSnapshot> _snapshots = new(StringComparer.Ordinal);
+
+    /// <summary>Sessions currently stored.</summary>
+    public int Count => _snapshots.Count;
+
+    /// <inheritdoc />
+    public Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _snapshots[sessionId] = snapshot;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        return Task.FromResult(_snapshots.TryGetValue(sessionId, out var snapshot) ? snapshot : null);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        _snapshots.TryRemove(sessionId, out _);
+        return Task.CompletedTask;
+    }
+}
