@@ -254,7 +254,7 @@ internal sealed class SessionActor : UntypedActor
         switch (flight.Purpose)
         {
             case Purpose.Operation:
-                Reply(flight.Operation!, element);
+                flight.Operation!.Reply(element, _context);
                 break;
             case Purpose.Resume:
                 // Resident again: the store no longer holds the session (a later close must not resurrect it).
@@ -270,34 +270,6 @@ internal sealed class SessionActor : UntypedActor
             case Purpose.PassivationClose:
                 Context.Parent.Tell(new HandedOff(_id, Passivated: true));
                 Context.Stop(Self);
-                break;
-        }
-    }
-
-    private void Reply(SessionOperation operation, Element element)
-    {
-        switch (operation)
-        {
-            case PushOperation push:
-                _context.Counters.TokensProcessed(1);
-                push.Complete(new TokenOutput(_id, element.Position, element.Data));
-                break;
-            case SnapshotOperation snapshot:
-                snapshot.Complete(new SessionSnapshot(_context.Model, element.Position, element.Collected!));
-                break;
-            case ReplayOperation replay:
-                var size = element.Data.Length / replay.Steps;
-                var outputs = new ReadOnlyMemory<float>[replay.Steps];
-                for (var t = 0; t < outputs.Length; t++)
-                {
-                    outputs[t] = element.Data.AsMemory(t * size, size);
-                }
-
-                _context.Counters.TokensProcessed(replay.Steps);
-                replay.Complete(new ReplayResult(_id, element.Position, outputs));
-                break;
-            case SessionOperation<bool> done:
-                done.Complete(true);
                 break;
         }
     }
@@ -449,18 +421,4 @@ internal sealed class SessionActor : UntypedActor
     }
 
     private readonly record struct InFlight(Element Element, SessionOperation? Operation, Purpose Purpose);
-
-    private sealed record Loaded(SessionSnapshot? Snapshot);
-
-    private sealed record Saved
-    {
-        public static Saved Instance { get; } = new();
-    }
-
-    private sealed record Deleted
-    {
-        public static Deleted Instance { get; } = new();
-    }
-
-    private sealed record StoreFailed(Exception Error);
 }
