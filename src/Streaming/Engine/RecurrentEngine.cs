@@ -118,7 +118,9 @@ public sealed class RecurrentEngine : IAsyncDisposable
     public Flow<Token, TokenOutput, NotUsed> SessionFlow(string sessionId)
     {
         ArgumentNullException.ThrowIfNull(sessionId);
-        return Akka.Streams.Dsl.Flow.Create<Token>().SelectAsync(_options.MaxInFlightPerSession, token => PushAsync(sessionId, token));
+        return Akka.Streams.Dsl.Flow.Create<Token>()
+            .SelectAsync(_options.MaxInFlightPerSession, token => PushAsync(sessionId, token))
+            .SelectError(Unwrap);
     }
 
     /// <summary>
@@ -131,7 +133,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
         {
             ArgumentNullException.ThrowIfNull(input);
             return PushAsync(input.SessionId, input.Token);
-        });
+        }).SelectError(Unwrap);
 
     /// <summary>The session's state after exactly the operations sent before this call.</summary>
     /// <exception cref="EngineException">The session is not open.</exception>
@@ -205,6 +207,10 @@ public sealed class RecurrentEngine : IAsyncDisposable
         _pipeline.Dispose();
         _backend.Dispose();
     }
+
+    // SelectAsync fails the stream with the task's AggregateException; users expect the EngineException itself.
+    private static Exception Unwrap(Exception error) =>
+        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
 
     // Validation runs on the caller's thread, so a refused operation never reaches the session.
     private Task<T> Submit<T>(string sessionId, Func<SessionOperation<T>> create)
