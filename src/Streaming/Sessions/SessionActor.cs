@@ -27,7 +27,7 @@ internal sealed class SessionActor : UntypedActor
     private bool _storeBusy;
     private bool _handoffRequested;
     private bool _shutdownRequested;
-    private string _closedBecause = "it was never opened";
+    private string? _closedBecause;
 
     /// <param name="id">The session.</param>
     /// <param name="context">The engine's shared parts.</param>
@@ -199,7 +199,7 @@ internal sealed class SessionActor : UntypedActor
                 break;
             case not null when !_open:
                 operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
-                    $"the session is not open ({_closedBecause}); open it with OpenAsync or RestoreAsync first.", _id));
+                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it with OpenAsync or RestoreAsync first.", _id));
                 break;
             case PushOperation push:
                 if (Send(new Element(ElementKind.Token, _id, Self, _context.LayerCount) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
