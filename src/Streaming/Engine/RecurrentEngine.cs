@@ -23,11 +23,13 @@ public sealed class RecurrentEngine : IAsyncDisposable
     private readonly EngineCounters _counters;
     private readonly EngineOptions _options;
     private readonly IActorRef _registry;
+    private readonly ActorSystem _system;
     private readonly Lock _gate = new();
     private Task? _disposal;
 
-    private RecurrentEngine(ModelIdentity model, IRecurrentBackend backend, EnginePipeline pipeline, EngineCounters counters, EngineOptions options, IActorRef registry)
+    private RecurrentEngine(ActorSystem system, ModelIdentity model, IRecurrentBackend backend, EnginePipeline pipeline, EngineCounters counters, EngineOptions options, IActorRef registry)
     {
+        _system = system;
         Model = model;
         _backend = backend;
         _pipeline = pipeline;
@@ -69,7 +71,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
             var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
             var registry = system.ActorOf(Props.Create(() => new SessionRegistry(context)));
             pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));
-            return Task.FromResult(new RecurrentEngine(model, backend, pipeline, counters, options, registry));
+            return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, registry));
         }
         catch
         {
@@ -193,16 +195,10 @@ public sealed class RecurrentEngine : IAsyncDisposable
 
     private async Task ShutDownAsync()
     {
-        await _registry.Ask<ShutdownComplete>(Shutdown.Instance).ConfigureAwait(false);
-        try
-        {
-            await _pipeline.Completion.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The pipeline had already failed; the registry failed its pending operations then.
-        }
-
+        // An actor system terminated under the engine has stopped its actors already: nothing would answer.
+        await Task.WhenAny(_registry.Ask<ShutdownComplete>(Shutdown.Instance), _system.WhenTerminated).ConfigureAwait(false);
+        // A pipeline that failed earlier has failed its pending operations then; its error needs no rethrowing here.
+        await Task.WhenAny(_pipeline.Completion, _system.WhenTerminated).ConfigureAwait(false);
         _registry.Tell(PoisonPill.Instance);
         _pipeline.Dispose();
         _backend.Dispose();
@@ -232,6 +228,11 @@ public sealed class RecurrentEngine : IAsyncDisposable
             if (_disposal is not null)
             {
                 return Task.FromException<T>(SessionContext.Stopped(sessionId, "it was disposed"));
+            }
+
+            if (_system.WhenTerminated.IsCompleted)
+            {
+                return Task.FromException<T>(SessionContext.Stopped(sessionId, "its actor system has terminated"));
             }
 
             _registry.Tell(operation);

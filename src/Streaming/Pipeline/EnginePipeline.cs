@@ -15,6 +15,9 @@ namespace Streaming.Pipeline;
 /// </summary>
 internal sealed class EnginePipeline : IDisposable
 {
+    // Elements each async boundary requests at a time: fewer demand messages between stages.
+    private const int BoundaryBuffer = 128;
+
     private readonly ActorMaterializer _materializer;
 
     private EnginePipeline(ChannelWriter<Element> input, Task completion, IReadOnlyList<StageCounters> layers, StageCounters? head, ActorMaterializer materializer)
@@ -67,6 +70,7 @@ internal sealed class EnginePipeline : IDisposable
                 counters.LeftPipeline();
                 element.Owner.Tell(element, ActorRefs.NoSender);
             }), Keep.Right)
+            .WithAttributes(Attributes.CreateInputBuffer(BoundaryBuffer, BoundaryBuffer))
             .Run(materializer);
         return new EnginePipeline(channel.Writer, completion, layers, head, materializer);
     }

@@ -23,6 +23,15 @@ internal sealed class SessionRegistry : UntypedActor
 
     public SessionRegistry(SessionContext context) => _context = context;
 
+    protected override void PostStop()
+    {
+        // The actor system is going away: whatever waits here would never be answered.
+        foreach (var id in _handingOff.Keys.ToList())
+        {
+            FailHeld(id, "its actor system stopped");
+        }
+    }
+
     // A session actor that throws has a bug; restarting it would silently reset the session.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 

@@ -66,4 +66,17 @@ public sealed class ShutdownTests
         await scope.DisposeAsync();
         Assert.True(first.IsCompletedSuccessfully && second.IsCompletedSuccessfully);
     }
+
+    [Fact]
+    public async Task An_engine_whose_actor_system_terminated_refuses_operations_and_still_disposes()
+    {
+        var scope = await EngineScope.StartAsync(TestModels.Gru2);
+        await scope.Engine.OpenAsync("a");
+        await scope.System.Terminate();
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => scope.Engine.PushAsync("a", Token.Vector(new float[4])));
+        Assert.Equal(EngineErrorCode.EngineStopped, error.Code);
+        Assert.Contains("actor system has terminated", error.Message, StringComparison.Ordinal);
+        await scope.Engine.DisposeAsync();
+    }
 }
