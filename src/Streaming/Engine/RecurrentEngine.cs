@@ -94,7 +94,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
     /// <summary>Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.</summary>
     /// <exception cref="EngineException">The session is already open, or the state does not fit the model.</exception>
     public Task OpenAsync(string sessionId, InitialState? initialState = null) =>
-        Submit(sessionId, () => new OpenOperation(sessionId, initialState?.ToLayers(Spec.Recurrent)));
+        Submit(sessionId, () => new OpenOperation(sessionId, Copy(initialState?.ToLayers(Spec.Recurrent))));
 
     /// <summary>Feeds one token to a session and returns the model's output for it.</summary>
     /// <exception cref="EngineException">The token does not fit the model, the model is bidirectional, or the session is not open.</exception>
@@ -148,7 +148,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
         {
             ArgumentNullException.ThrowIfNull(snapshot);
             snapshot.EnsureFits(Model, Spec.Recurrent);
-            return new RestoreOperation(sessionId, snapshot);
+            return new RestoreOperation(sessionId, snapshot with { Layers = Copy(snapshot.Layers)! });
         });
 
     /// <summary>
@@ -168,7 +168,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
             }
 
             var (values, ids) = InputChecks.Copy(Spec, inputs, sessionId, single: false);
-            return new ReplayOperation(sessionId, values, ids, inputs.Count, from?.ToLayers(Spec.Recurrent));
+            return new ReplayOperation(sessionId, values, ids, inputs.Count, Copy(from?.ToLayers(Spec.Recurrent)));
         });
 
     /// <summary>Sets the session's state to zeros and its position to 0.</summary>
@@ -203,6 +203,10 @@ public sealed class RecurrentEngine : IAsyncDisposable
         _pipeline.Dispose();
         _backend.Dispose();
     }
+
+    // The caller keeps its arrays; what was checked is what the session gets, even if they change later.
+    private static LayerState[]? Copy(IReadOnlyList<LayerState>? layers) =>
+        layers?.Select(l => new LayerState(l.H.ToArray(), l.C.ToArray())).ToArray();
 
     // SelectAsync fails the stream with the task's AggregateException; users expect the EngineException itself.
     private static Exception Unwrap(Exception error) =>
