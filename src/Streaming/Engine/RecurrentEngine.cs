@@ -91,7 +91,11 @@ public sealed class RecurrentEngine : IAsyncDisposable
         return StartAsync(system, ModelIdentity.Of(manifest.Name, weights), weights, options);
     }
 
-    /// <summary>Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.</summary>
+    /// <summary>
+    /// Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.
+    /// A session whose snapshot is in the store (passivated, or saved when an engine on the same store shut
+    /// down) is open already: any operation on it resumes it transparently.
+    /// </summary>
     /// <exception cref="EngineException">The session is already open, or the state does not fit the model.</exception>
     public Task OpenAsync(string sessionId, InitialState? initialState = null) =>
         Submit(sessionId, () => new OpenOperation(sessionId, Copy(initialState?.ToLayers(Spec.Recurrent))));
