@@ -1,0 +1,48 @@
+namespace Streaming;
+
+/// <summary>Engine-wide counters, updated by the session actors and the pipeline's sink, read by <see cref="RecurrentEngine.Statistics"/>.</summary>
+internal sealed class EngineCounters
+{
+    private int _sessionsOpen;
+    private int _sessionsPassivated;
+    private long _tokens;
+    private long _inPipeline;
+    private long _peakInPipeline;
+
+    public void SessionOpened() => Interlocked.Increment(ref _sessionsOpen);
+
+    public void SessionClosed() => Interlocked.Decrement(ref _sessionsOpen);
+
+    public void SessionPassivated() => Interlocked.Increment(ref _sessionsPassivated);
+
+    public void SessionResumed() => Interlocked.Decrement(ref _sessionsPassivated);
+
+    public void TokensProcessed(long count) => Interlocked.Add(ref _tokens, count);
+
+    public void EnteredPipeline()
+    {
+        var now = Interlocked.Increment(ref _inPipeline);
+        var peak = Volatile.Read(ref _peakInPipeline);
+        while (now > peak)
+        {
+            var seen = Interlocked.CompareExchange(ref _peakInPipeline, now, peak);
+            if (seen == peak)
+            {
+                break;
+            }
+
+            peak = seen;
+        }
+    }
+
+    public void LeftPipeline() => Interlocked.Decrement(ref _inPipeline);
+
+    public EngineStatistics Read(IReadOnlyList<StageStatistics> layers, StageStatistics? head) => new(
+        Volatile.Read(ref _sessionsOpen),
+        Volatile.Read(ref _sessionsPassivated),
+        Interlocked.Read(ref _tokens),
+        Interlocked.Read(ref _inPipeline),
+        Interlocked.Read(ref _peakInPipeline),
+        layers,
+        head);
+}

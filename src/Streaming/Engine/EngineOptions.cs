@@ -1,0 +1,64 @@
+using Streaming.Cells.Backends;
+using Streaming.Sessions;
+
+namespace Streaming;
+
+/// <summary>How a <see cref="RecurrentEngine"/> computes, batches, bounds and passivates. Every setting has a default.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>The defaults.</summary>
+    public static EngineOptions Default { get; } = new();
+
+    /// <summary>The compute backend (default <see cref="BackendOptions.Managed"/>).</summary>
+    public BackendOptions Backend { get; init; } = BackendOptions.Managed;
+
+    /// <summary>The most elements one stage computes in one batch (default 1024).</summary>
+    public int MaxBatchSize { get; init; } = 1024;
+
+    /// <summary>
+    /// How long a stage that has just finished a batch waits for more elements before it starts a batch that is
+    /// not full (default zero: it starts at once). An idle stage never waits: a lone token is computed at once.
+    /// </summary>
+    public TimeSpan BatchWait { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The most operations of one session inside the pipeline at once (default 64); further ones wait in the
+    /// session's queue, so a fast producer is slowed rather than served out of memory.
+    /// </summary>
+    public int MaxInFlightPerSession { get; init; } = 64;
+
+    /// <summary>
+    /// After this long without any operation an open session is passivated: its state is snapshotted into
+    /// <see cref="Store"/> and its compute slots are freed; its next operation restores it transparently.
+    /// Default null: sessions stay resident until closed.
+    /// </summary>
+    public TimeSpan? PassivateAfter { get; init; }
+
+    /// <summary>Slots each layer's state slab reserves up front (default 1024); slabs grow beyond it on demand.</summary>
+    public int InitialSlots { get; init; } = 1024;
+
+    /// <summary>Where passivated sessions, and sessions open at shutdown, are saved (default: a new <see cref="InMemorySnapshotStore"/>).</summary>
+    public ISnapshotStore? Store { get; init; }
+
+    /// <summary>Test hook: called on the stage's thread with each batch's stage name and session ids, in batch order.</summary>
+    internal Action<string, IReadOnlyList<string>>? BatchObserver { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Backend, nameof(Backend));
+        Require(MaxBatchSize >= 1, $"MaxBatchSize is {MaxBatchSize}; expected 1 or more.");
+        Require(BatchWait >= TimeSpan.Zero, $"BatchWait is {BatchWait}; expected zero or a positive duration.");
+        Require(MaxInFlightPerSession >= 1, $"MaxInFlightPerSession is {MaxInFlightPerSession}; expected 1 or more.");
+        Require(PassivateAfter is null || PassivateAfter > TimeSpan.Zero, $"PassivateAfter is {PassivateAfter}; expected null (never) or a positive duration.");
+        Require(InitialSlots >= 0, $"InitialSlots is {InitialSlots}; expected 0 or more.");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException("engine options: " + message);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace Streaming;
+
+/// <summary>An immutable reading of an engine's counters.</summary>
+/// <param name="SessionsOpen">Sessions open, passivated ones included.</param>
+/// <param name="SessionsPassivated">Open sessions whose state is in the snapshot store rather than in the compute slots.</param>
+/// <param name="TokensProcessed">Tokens computed so far: pushed tokens plus replayed steps.</param>
+/// <param name="ElementsInPipeline">Elements (tokens and control elements) inside the pipeline now.</param>
+/// <param name="PeakElementsInPipeline">The most elements that were ever inside the pipeline at once.</param>
+/// <param name="Layers">Per recurrent layer, from the input up.</param>
+/// <param name="Head">The head stage, when the model has a head.</param>
+public sealed record EngineStatistics(
+    int SessionsOpen,
+    int SessionsPassivated,
+    long TokensProcessed,
+    long ElementsInPipeline,
+    long PeakElementsInPipeline,
+    IReadOnlyList<StageStatistics> Layers,
+    StageStatistics? Head);

@@ -1,0 +1,74 @@
+using Streaming.Cells.Model;
+using Streaming.Sessions;
+
+namespace Streaming;
+
+/// <summary>Checks tokens against the model before they reach a session, so a refused token changes nothing.</summary>
+internal static class InputChecks
+{
+    /// <summary>
+    /// Checks <paramref name="tokens"/> and copies them: (count, input_size) values for a vector model, or the ids
+    /// for a model with an embedding.
+    /// </summary>
+    /// <exception cref="EngineException">A token is of the wrong kind, length or range, or not finite (code <see cref="EngineErrorCode.InvalidInput"/>).</exception>
+    public static (float[] Values, int[]? Ids) Copy(ModelSpec spec, IReadOnlyList<Token> tokens, string sessionId, bool single)
+    {
+        if (spec.Embedding is { } embedding)
+        {
+            var ids = new int[tokens.Count];
+            for (var t = 0; t < tokens.Count; t++)
+            {
+                var token = tokens[t] ?? throw new ArgumentNullException(single ? "token" : $"inputs[{t}]");
+                if (!token.IsId)
+                {
+                    throw Invalid(sessionId, $"{What(single, t)} is a vector of {token.Values.Length} values, but the model has an embedding " +
+                                             $"and takes token ids (Token.Id) in 0..{embedding.NumEmbeddings - 1}.");
+                }
+
+                if ((uint)token.TokenId >= (uint)embedding.NumEmbeddings)
+                {
+                    throw Invalid(sessionId, $"{What(single, t)} is the id {token.TokenId}; expected an id in 0..{embedding.NumEmbeddings - 1} " +
+                                             $"(num_embeddings {embedding.NumEmbeddings}).");
+                }
+
+                ids[t] = token.TokenId;
+            }
+
+            return ([], ids);
+        }
+
+        var size = spec.InputSize;
+        var values = new float[tokens.Count * size];
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            var token = tokens[t] ?? throw new ArgumentNullException(single ? "token" : $"inputs[{t}]");
+            if (token.IsId)
+            {
+                throw Invalid(sessionId, $"{What(single, t)} is the id {token.TokenId}, but the model has no embedding " +
+                                         $"and takes vectors (Token.Vector) of input_size {size}.");
+            }
+
+            var span = token.Values.Span;
+            if (span.Length != size)
+            {
+                throw Invalid(sessionId, $"{What(single, t)} has {span.Length} values; expected input_size {size}.");
+            }
+
+            for (var i = 0; i < span.Length; i++)
+            {
+                if (!float.IsFinite(span[i]))
+                {
+                    throw Invalid(sessionId, $"{What(single, t)} has the value {span[i]} at index {i}; inputs must be finite numbers.");
+                }
+            }
+
+            span.CopyTo(values.AsSpan(t * size, size));
+        }
+
+        return (values, null);
+    }
+
+    private static string What(bool single, int index) => single ? "the token" : $"inputs[{index}]";
+
+    private static EngineException Invalid(string sessionId, string message) => new(EngineErrorCode.InvalidInput, message, sessionId);
+}

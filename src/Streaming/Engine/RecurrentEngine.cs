@@ -1,0 +1,251 @@
+using Akka;
+using Akka.Actor;
+using Akka.Streams.Dsl;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Cells.Weights;
+using Streaming.Pipeline;
+using Streaming.Sessions;
+
+namespace Streaming;
+
+/// <summary>
+/// Serves one recurrent model to many sessions at once, token by token, with PyTorch's exact numbers:
+/// each session's outputs equal those of the whole sequence run through the model in one call.
+/// Tokens of different sessions are micro-batched per layer; each session's operations apply in the
+/// order they were sent. Every refusal is an <see cref="EngineException"/>, and a refused operation
+/// leaves its session (and every other) as if it had never been sent.
+/// </summary>
+public sealed class RecurrentEngine : IAsyncDisposable
+{
+    private readonly IRecurrentBackend _backend;
+    private readonly EnginePipeline _pipeline;
+    private readonly EngineCounters _counters;
+    private readonly EngineOptions _options;
+    private readonly IActorRef _registry;
+    private readonly ActorSystem _system;
+    private readonly Lock _gate = new();
+    private Task? _disposal;
+
+    private RecurrentEngine(ActorSystem system, ModelIdentity model, IRecurrentBackend backend, EnginePipeline pipeline, EngineCounters counters, EngineOptions options, IActorRef registry)
+    {
+        _system = system;
+        Model = model;
+        _backend = backend;
+        _pipeline = pipeline;
+        _counters = counters;
+        _options = options;
+        _registry = registry;
+    }
+
+    /// <summary>The model served.</summary>
+    public ModelSpec Spec => _backend.Spec;
+
+    /// <summary>The model's identity; snapshots carry it and only restore into the same model.</summary>
+    public ModelIdentity Model { get; }
+
+    /// <summary>A reading of the engine's counters.</summary>
+    public EngineStatistics Statistics => _counters.Read(_pipeline.Layers.Select(l => l.Read()).ToArray(), _pipeline.Head?.Read());
+
+    /// <summary>The backend computing the model (tests reach it to break it on purpose).</summary>
+    internal IRecurrentBackend Backend => _backend;
+
+    /// <summary>Starts an engine for <paramref name="weights"/> in <paramref name="system"/>.</summary>
+    /// <param name="system">The actor system that hosts the session actors and the pipeline; the engine does not terminate it.</param>
+    /// <param name="model">The model's identity, e.g. <c>ModelIdentity.Of(name, weights)</c>.</param>
+    /// <param name="weights">The model's weights.</param>
+    /// <param name="options">Settings; null means <see cref="EngineOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException">An option is out of range or the backend cannot be created.</exception>
+    public static Task<RecurrentEngine> StartAsync(ActorSystem system, ModelIdentity model, ModelWeights weights, EngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weights);
+        options ??= EngineOptions.Default;
+        options.Validate();
+        var backend = RecurrentBackends.Create(weights, options.Backend);
+        try
+        {
+            var counters = new EngineCounters();
+            var pipeline = EnginePipeline.Start(system, backend, options, counters);
+            var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
+            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(context)));
+            pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));
+            return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, registry));
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the model of the manifest at <paramref name="manifestPath"/> and starts an engine for it.</summary>
+    /// <exception cref="InvalidModelSpecException">The manifest is invalid.</exception>
+    /// <exception cref="WeightsMismatchException">The weights file does not match the manifest.</exception>
+    public static Task<RecurrentEngine> StartAsync(ActorSystem system, string manifestPath, EngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var manifest = ModelManifest.Load(manifestPath);
+        var weights = manifest.LoadWeights();
+        return StartAsync(system, ModelIdentity.Of(manifest.Name, weights), weights, options);
+    }
+
+    /// <summary>
+    /// Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.
+    /// A session whose snapshot is in the store (passivated, or saved when an engine on the same store shut
+    /// down) is open already: any operation on it resumes it transparently.
+    /// </summary>
+    /// <exception cref="EngineException">The session is already open, or the state does not fit the model.</exception>
+    public Task OpenAsync(string sessionId, InitialState? initialState = null) =>
+        Submit(sessionId, () => new OpenOperation(sessionId, Copy(initialState?.ToLayers(Spec.Recurrent))));
+
+    /// <summary>Feeds one token to a session and returns the model's output for it.</summary>
+    /// <exception cref="EngineException">The token does not fit the model, the model is bidirectional, or the session is not open.</exception>
+    public Task<TokenOutput> PushAsync(string sessionId, Token token) =>
+        Submit(sessionId, () =>
+        {
+            ArgumentNullException.ThrowIfNull(token);
+            if (Spec.Recurrent.Bidirectional)
+            {
+                throw new EngineException(EngineErrorCode.TokensNotSupported,
+                    "the model is bidirectional: its reverse direction needs the whole sequence, so it serves ReplayAsync only, not single tokens.", sessionId);
+            }
+
+            var (values, ids) = InputChecks.Copy(Spec, [token], sessionId, single: true);
+            return new PushOperation(sessionId, values, ids);
+        });
+
+    /// <summary>
+    /// A flow of one session's tokens to their outputs, in order and backpressured (at most
+    /// <see cref="EngineOptions.MaxInFlightPerSession"/> tokens in flight). The session must be open; a
+    /// refused token fails the flow with its <see cref="EngineException"/>.
+    /// </summary>
+    public Flow<Token, TokenOutput, NotUsed> SessionFlow(string sessionId)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        return Akka.Streams.Dsl.Flow.Create<Token>()
+            .SelectAsync(_options.MaxInFlightPerSession, token => PushAsync(sessionId, token))
+            .SelectError(Unwrap);
+    }
+
+    /// <summary>
+    /// A flow of tokens of many open sessions, interleaved, to their outputs; outputs leave in the order the
+    /// inputs came (so in each session's order), backpressured: at most <see cref="EngineOptions.MaxBatchSize"/>
+    /// tokens are in flight. A refused token fails the flow with its <see cref="EngineException"/>.
+    /// </summary>
+    public Flow<SessionInput, TokenOutput, NotUsed> Flow() =>
+        Akka.Streams.Dsl.Flow.Create<SessionInput>().SelectAsync(_options.MaxBatchSize, input =>
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            return PushAsync(input.SessionId, input.Token);
+        }).SelectError(Unwrap);
+
+    /// <summary>The session's state after exactly the operations sent before this call.</summary>
+    /// <exception cref="EngineException">The session is not open.</exception>
+    public Task<SessionSnapshot> SnapshotAsync(string sessionId) => Submit(sessionId, () => new SnapshotOperation(sessionId));
+
+    /// <summary>Installs <paramref name="snapshot"/> as the session's state and position, opening the session if needed.</summary>
+    /// <exception cref="EngineException">The snapshot is of another model or shape (<see cref="EngineErrorCode.ModelMismatch"/>).</exception>
+    public Task RestoreAsync(string sessionId, SessionSnapshot snapshot) =>
+        Submit(sessionId, () =>
+        {
+            ArgumentNullException.ThrowIfNull(snapshot);
+            snapshot.EnsureFits(Model, Spec.Recurrent);
+            return new RestoreOperation(sessionId, snapshot with { Layers = Copy(snapshot.Layers)! });
+        });
+
+    /// <summary>
+    /// Runs the whole sequence <paramref name="inputs"/> through the model in bulk (each layer's sequence
+    /// kernel, both directions for a bidirectional model), from <paramref name="from"/> or, when null, from
+    /// the session's current state; the session's state becomes the final state and its position advances by
+    /// the sequence's length.
+    /// </summary>
+    /// <exception cref="EngineException">An input does not fit the model, the state does not fit, or the session is not open.</exception>
+    public Task<ReplayResult> ReplayAsync(string sessionId, IReadOnlyList<Token> inputs, InitialState? from = null) =>
+        Submit(sessionId, () =>
+        {
+            ArgumentNullException.ThrowIfNull(inputs);
+            if (inputs.Count == 0)
+            {
+                throw new EngineException(EngineErrorCode.InvalidInput, "the replay has no inputs; expected a sequence of at least one token.", sessionId);
+            }
+
+            var (values, ids) = InputChecks.Copy(Spec, inputs, sessionId, single: false);
+            return new ReplayOperation(sessionId, values, ids, inputs.Count, Copy(from?.ToLayers(Spec.Recurrent)));
+        });
+
+    /// <summary>Sets the session's state to zeros and its position to 0.</summary>
+    /// <exception cref="EngineException">The session is not open.</exception>
+    public Task ResetAsync(string sessionId) => Submit(sessionId, () => new ResetOperation(sessionId));
+
+    /// <summary>Closes the session and frees its state.</summary>
+    /// <exception cref="EngineException">The session is not open.</exception>
+    public Task CloseAsync(string sessionId) => Submit(sessionId, () => new CloseOperation(sessionId));
+
+    /// <summary>
+    /// Stops gracefully: operations already accepted finish, open sessions are snapshotted into the store,
+    /// then the pipeline stops and the backend is released. Later operations fail with
+    /// <see cref="EngineErrorCode.EngineStopped"/>. Calling it again waits for the same shutdown.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            _disposal ??= ShutDownAsync();
+            return new ValueTask(_disposal);
+        }
+    }
+
+    private async Task ShutDownAsync()
+    {
+        // An actor system terminated under the engine has stopped its actors already: nothing would answer.
+        await Task.WhenAny(_registry.Ask<ShutdownComplete>(Shutdown.Instance), _system.WhenTerminated).ConfigureAwait(false);
+        // A pipeline that failed earlier has failed its pending operations then; its error needs no rethrowing here.
+        await Task.WhenAny(_pipeline.Completion, _system.WhenTerminated).ConfigureAwait(false);
+        _registry.Tell(PoisonPill.Instance);
+        _pipeline.Dispose();
+        _backend.Dispose();
+    }
+
+    // The caller keeps its arrays; what was checked is what the session gets, even if they change later.
+    private static LayerState[]? Copy(IReadOnlyList<LayerState>? layers) =>
+        layers?.Select(l => new LayerState(l.H.ToArray(), l.C.ToArray())).ToArray();
+
+    // SelectAsync fails the stream with the task's AggregateException; users expect the EngineException itself.
+    private static Exception Unwrap(Exception error) =>
+        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+
+    // Validation runs on the caller's thread, so a refused operation never reaches the session.
+    private Task<T> Submit<T>(string sessionId, Func<SessionOperation<T>> create)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        SessionOperation<T> operation;
+        try
+        {
+            operation = create();
+        }
+        catch (EngineException e)
+        {
+            return Task.FromException<T>(e);
+        }
+
+        lock (_gate)
+        {
+            // Under the gate, so no operation slips past a shutdown that has begun: the registry refuses it instead.
+            if (_disposal is not null)
+            {
+                return Task.FromException<T>(SessionContext.Stopped(sessionId, "it was disposed"));
+            }
+
+            if (_system.WhenTerminated.IsCompleted)
+            {
+                return Task.FromException<T>(SessionContext.Stopped(sessionId, "its actor system has terminated"));
+            }
+
+            _registry.Tell(operation);
+        }
+
+        return operation.Task;
+    }
+}

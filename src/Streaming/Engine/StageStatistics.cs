@@ -1,0 +1,11 @@
+namespace Streaming;
+
+/// <summary>Counters of one pipeline stage (a recurrent layer or the head), as of when they were read.</summary>
+/// <param name="Name">The stage: <c>layer 0</c>, <c>layer 1</c>, ..., <c>head</c>.</param>
+/// <param name="Batches">Batches computed.</param>
+/// <param name="Elements">Elements (tokens and control elements) computed, over all batches.</param>
+/// <param name="LargestBatch">Elements in the largest batch so far.</param>
+/// <param name="BatchSizeHistogram">
+/// Batches by size: entry 0 counts batches of 1 element, entry i (i &gt;= 1) batches of 2^(i-1)+1 to 2^i elements.
+/// </param>
+public sealed record StageStatistics(string Name, long Batches, long Elements, int LargestBatch, IReadOnlyList<long> BatchSizeHistogram);

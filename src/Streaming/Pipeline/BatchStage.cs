@@ -1,0 +1,221 @@
+using Akka.Streams;
+using Akka.Streams.Stage;
+
+namespace Streaming.Pipeline;
+
+/// <summary>
+/// Forms micro-batches of elements and computes each batch off the stream's thread with a processor (a layer
+/// with its state slab, or the head). When idle it starts on the first element at once; while a batch computes
+/// it keeps pulling into a bounded queue, and the next batch takes every queued element it may, up to the
+/// maximum batch size. A session appears at most once per batch: the queue is scanned in order, and an
+/// element whose session is already in the batch (or blocked behind an earlier element of its own) waits for
+/// the next batch, so each session's elements leave in the order they came.
+/// <para>Emits when a computed element is waiting and downstream pulls.</para>
+/// <para>Backpressures when the queue is full, or a computed batch is still waiting to be emitted and the queue is full.</para>
+/// <para>Completes when upstream completes and every queued element has been computed and emitted.</para>
+/// <para>Cancels when downstream cancels. A processor failure fails the stage (elements in the stage are lost).</para>
+/// </summary>
+internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
+{
+    private readonly Func<IBatchProcessor> _createProcessor;
+    private readonly BatchSettings _settings;
+    private readonly StageCounters _counters;
+    private readonly Action<string, IReadOnlyList<string>>? _observer;
+
+    /// <param name="createProcessor">Creates the processor of one materialization; the stage disposes it when it stops.</param>
+    /// <param name="settings">Batch sizes and waits.</param>
+    /// <param name="counters">Where batch sizes are counted.</param>
+    /// <param name="observer">Test hook, called with each batch's session ids on the stage's thread.</param>
+    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters, Action<string, IReadOnlyList<string>>? observer = null)
+    {
+        _createProcessor = createProcessor;
+        _settings = settings;
+        _counters = counters;
+        _observer = observer;
+        Shape = new FlowShape<Element, Element>(In, Out);
+    }
+
+    public Inlet<Element> In { get; } = new("BatchStage.in");
+
+    public Outlet<Element> Out { get; } = new("BatchStage.out");
+
+    public override FlowShape<Element, Element> Shape { get; }
+
+    protected override Attributes InitialAttributes => Attributes.CreateName("BatchStage");
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    private sealed class Logic : TimerGraphStageLogic, IInHandler, IOutHandler
+    {
+        private const string WaitTimer = "batch-wait";
+
+        private readonly BatchStage _stage;
+        private readonly BatchSettings _settings;
+        private readonly HashSet<string> _sessionsSeen = new(StringComparer.Ordinal);
+        private List<Element> _queue = [];
+        private List<Element> _spare = [];
+        private readonly Queue<Element> _ready = new();
+        private IBatchProcessor? _processor;
+        private Action<Task<List<Element>>>? _onComputed;
+        private Task? _running;
+        private bool _upstreamFinished;
+
+        public Logic(BatchStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _settings = stage._settings;
+            SetHandler(stage.In, this);
+            SetHandler(stage.Out, this);
+        }
+
+        private bool Computing => _running is not null;
+
+        public override void PreStart()
+        {
+            _processor = _stage._createProcessor();
+            _onComputed = GetAsyncCallback<Task<List<Element>>>(OnComputed);
+            Pull(_stage.In);
+        }
+
+        public override void PostStop()
+        {
+            // A batch still computing (after a failure or cancellation) owns the processor until it returns.
+            if (_running is { } running)
+            {
+                var processor = _processor;
+                running.ContinueWith(_ => processor?.Dispose(), TaskScheduler.Default);
+            }
+            else
+            {
+                _processor?.Dispose();
+            }
+        }
+
+        public void OnPush()
+        {
+            _queue.Add(Grab(_stage.In));
+            StartBatchIfDue(afterBatch: false);
+            PullIfRoom();
+        }
+
+        public void OnUpstreamFinish()
+        {
+            _upstreamFinished = true;
+            CancelTimer(WaitTimer);
+            StartBatchIfDue(afterBatch: false);
+            CompleteIfDone();
+        }
+
+        public void OnUpstreamFailure(Exception e) => FailStage(e);
+
+        public void OnPull()
+        {
+            if (_ready.Count > 0)
+            {
+                Push(_stage.Out, _ready.Dequeue());
+            }
+
+            StartBatchIfDue(afterBatch: false);
+            PullIfRoom();
+            CompleteIfDone();
+        }
+
+        public void OnDownstreamFinish(Exception cause) => CancelStage(cause);
+
+        protected override void OnTimer(object timerKey) => StartBatchIfDue(afterBatch: false);
+
+        private void StartBatchIfDue(bool afterBatch)
+        {
+            // At most one computed batch waits to be emitted: a slow downstream stops new batches, then pulls.
+            if (Computing || _queue.Count == 0 || _ready.Count >= _settings.MaxBatchSize)
+            {
+                return;
+            }
+
+            if (afterBatch && _settings.BatchWait > TimeSpan.Zero && !_upstreamFinished && _queue.Count < _settings.MaxBatchSize)
+            {
+                ScheduleOnce(WaitTimer, _settings.BatchWait);
+                return;
+            }
+
+            if (IsTimerActive(WaitTimer) && _queue.Count < _settings.MaxBatchSize && !_upstreamFinished)
+            {
+                return;
+            }
+
+            CancelTimer(WaitTimer);
+            var batch = TakeBatch();
+            _stage._counters.Record(batch.Count);
+            _stage._observer?.Invoke(_stage._counters.Name, batch.ConvertAll(e => e.SessionId));
+            var processor = _processor!;
+            _running = Task.Run(() =>
+            {
+                processor.Process(batch);
+                return batch;
+            }).ContinueWith(_onComputed!, TaskScheduler.Default);
+        }
+
+        // Scans the queue in order: the first element of each session joins the batch; later ones of a session
+        // already in it wait, and stay in order, for the next batch.
+        private List<Element> TakeBatch()
+        {
+            var batch = new List<Element>(Math.Min(_queue.Count, _settings.MaxBatchSize));
+            _sessionsSeen.Clear();
+            _spare.Clear();
+            foreach (var element in _queue)
+            {
+                if (batch.Count < _settings.MaxBatchSize && _sessionsSeen.Add(element.SessionId))
+                {
+                    batch.Add(element);
+                }
+                else
+                {
+                    _spare.Add(element);
+                }
+            }
+
+            (_queue, _spare) = (_spare, _queue);
+            return batch;
+        }
+
+        private void OnComputed(Task<List<Element>> computed)
+        {
+            _running = null;
+            if (computed.Exception is { } failure)
+            {
+                FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+                return;
+            }
+
+            foreach (var element in computed.Result)
+            {
+                _ready.Enqueue(element);
+            }
+
+            if (IsAvailable(_stage.Out) && _ready.Count > 0)
+            {
+                Push(_stage.Out, _ready.Dequeue());
+            }
+
+            StartBatchIfDue(afterBatch: true);
+            PullIfRoom();
+            CompleteIfDone();
+        }
+
+        private void PullIfRoom()
+        {
+            if (!_upstreamFinished && _queue.Count < _settings.QueueCapacity && !HasBeenPulled(_stage.In) && !IsClosed(_stage.In))
+            {
+                Pull(_stage.In);
+            }
+        }
+
+        private void CompleteIfDone()
+        {
+            if (_upstreamFinished && _queue.Count == 0 && !Computing && _ready.Count == 0)
+            {
+                CompleteStage();
+            }
+        }
+    }
+}

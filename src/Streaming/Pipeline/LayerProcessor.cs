@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Sessions;
+
+namespace Streaming.Pipeline;
+
+/// <summary>
+/// One recurrent layer's work in the pipeline. It owns the layer's state slab and the session-to-slot map;
+/// control elements act on a session's slot, and all tokens of a batch advance in one <c>Step</c> call.
+/// Layer 0 also looks up embedding rows for id tokens. Used by one stage, one batch at a time.
+/// </summary>
+internal sealed class LayerProcessor : IBatchProcessor
+{
+    private readonly IRecurrentBackend _backend;
+    private readonly IRecurrentLayer _layer;
+    private readonly LayerShape _shape;
+    private readonly IStateSlab _slab;
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly List<Element> _tokens = [];
+    private int[] _stepSlots = [];
+    private int[] _ids = [];
+    private float[] _input = [];
+    private float[] _output = [];
+
+    public LayerProcessor(IRecurrentBackend backend, int layerIndex, int initialSlots)
+    {
+        _backend = backend;
+        _layer = backend.Layers[layerIndex];
+        _shape = _layer.Shape;
+        _slab = _layer.CreateSlab(initialSlots);
+        LooksUpIds = layerIndex == 0 && backend.Spec.TakesTokenIds;
+    }
+
+    private bool LooksUpIds { get; }
+
+    public void Process(IReadOnlyList<Element> batch)
+    {
+        _tokens.Clear();
+        foreach (var element in batch)
+        {
+            // Distinct sessions per batch make tokens and control elements independent of each other.
+            if (element.Kind == ElementKind.Token)
+            {
+                _tokens.Add(element);
+            }
+            else
+            {
+                Control(element);
+            }
+        }
+
+        if (_tokens.Count > 0)
+        {
+            Step();
+        }
+    }
+
+    public void Dispose() => _slab.Dispose();
+
+    private void Control(Element element)
+    {
+        switch (element.Kind)
+        {
+            case ElementKind.Open:
+                Debug.Assert(!_slots.ContainsKey(element.SessionId), "the session actor opens a session only once");
+                var opened = _slab.Allocate();
+                _slots.Add(element.SessionId, opened);
+                if (element.States is { } initial)
+                {
+                    _slab.Write(opened, ToSlot(initial[_shape.Index]));
+                }
+
+                break;
+            case ElementKind.Close:
+                _slab.Free(SlotOf(element));
+                _slots.Remove(element.SessionId);
+                break;
+            case ElementKind.Reset:
+                _slab.Zero(SlotOf(element));
+                break;
+            case ElementKind.Snapshot:
+                var state = _slab.Read(SlotOf(element));
+                element.Collected![_shape.Index] = new LayerState(state.H, state.C);
+                break;
+            case ElementKind.Restore:
+                if (!_slots.TryGetValue(element.SessionId, out var restored))
+                {
+                    restored = _slab.Allocate();
+                    _slots.Add(element.SessionId, restored);
+                }
+
+                _slab.Write(restored, ToSlot(element.States![_shape.Index]));
+                break;
+            case ElementKind.Replay:
+                Replay(element);
+                break;
+            default:
+                throw new InvalidOperationException($"layer {_shape.Index} cannot process a {element.Kind} element.");
+        }
+    }
+
+    // The whole sequence in one bulk call from the slot's state (or the given one); the final state goes back into the slot.
+    private void Replay(Element element)
+    {
+        var slot = SlotOf(element);
+        var input = LooksUpIds ? Embed(element.Ids!) : element.Data;
+        var from = element.States is { } given ? ToSlot(given[_shape.Index]) : _slab.Read(slot);
+        var output = new float[element.Steps * _shape.SequenceOutputSize];
+        var h = new float[_shape.SlotHSize];
+        var c = new float[_shape.SlotCSize];
+        _layer.Forward(input, element.Steps, 1, from.H, from.C, output, h, c);
+        _slab.Write(slot, new SlotState(h, c));
+        element.Data = output;
+        element.Ids = null;
+    }
+
+    private void Step()
+    {
+        int count = _tokens.Count, inputSize = _shape.InputSize, outputSize = _shape.OutputSize;
+        EnsureLength(ref _stepSlots, count);
+        EnsureLength(ref _input, count * inputSize);
+        EnsureLength(ref _output, count * outputSize);
+        for (var i = 0; i < count; i++)
+        {
+            _stepSlots[i] = SlotOf(_tokens[i]);
+        }
+
+        var input = _input.AsMemory(0, count * inputSize);
+        if (LooksUpIds)
+        {
+            EnsureLength(ref _ids, count);
+            for (var i = 0; i < count; i++)
+            {
+                _ids[i] = _tokens[i].Ids![0];
+            }
+
+            _backend.Embed(_ids.AsMemory(0, count), input);
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _tokens[i].Data.CopyTo(_input, i * inputSize);
+            }
+        }
+
+        _layer.Step(_slab, _stepSlots.AsMemory(0, count), input, _output.AsMemory(0, count * outputSize));
+        for (var i = 0; i < count; i++)
+        {
+            _tokens[i].Data = _output.AsSpan(i * outputSize, outputSize).ToArray();
+            _tokens[i].Ids = null;
+        }
+    }
+
+    private float[] Embed(int[] ids)
+    {
+        var rows = new float[ids.Length * _shape.InputSize];
+        _backend.Embed(ids, rows);
+        return rows;
+    }
+
+    private int SlotOf(Element element) =>
+        _slots.TryGetValue(element.SessionId, out var slot)
+            ? slot
+            : throw new InvalidOperationException(
+                $"layer {_shape.Index} has no slot for session '{element.SessionId}' ({element.Kind}); the session actor sends an open or restore first.");
+
+    private static SlotState ToSlot(LayerState state) => new(state.H, state.C);
+
+    private static void EnsureLength<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new T[Math.Max(length, buffer.Length * 2)];
+        }
+    }
+}

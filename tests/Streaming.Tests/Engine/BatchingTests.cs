@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Streaming.Cells.Backends;
+
+namespace Streaming.Tests.Engine;
+
+public sealed class BatchingTests
+{
+    [Theory]
+    [InlineData(BackendKind.Managed)]
+    [InlineData(BackendKind.Torch)]
+    public async Task Many_sessions_in_flight_are_computed_in_batches_that_never_hold_a_session_twice(BackendKind backend)
+    {
+        var spec = TestModels.EmbeddingHead;
+        var batches = new ConcurrentQueue<(string Stage, IReadOnlyList<string> Sessions)>();
+        var options = new EngineOptions
+        {
+            Backend = new BackendOptions(backend),
+            BatchObserver = (stage, sessions) => batches.Enqueue((stage, sessions)),
+        };
+        await using var scope = await EngineScope.StartAsync(spec, options);
+        var random = new Random(7);
+        const int sessions = 200, length = 20;
+        var sequences = Enumerable.Range(0, sessions).Select(_ => TestModels.RandomSequence(spec, random, length)).ToArray();
+        var opened = Enumerable.Range(0, sessions).Select(s => scope.Engine.OpenAsync($"s{s}")).ToArray();
+        var pushes = ConcurrentSessionsTests.Interleave(sequences.Select(s => s.Length).ToArray(), random)
+            .Select(p => scope.Engine.PushAsync($"s{p.Session}", sequences[p.Session][p.Step]))
+            .ToArray();
+        await Task.WhenAll(opened);
+        await Task.WhenAll(pushes);
+
+        var statistics = scope.Engine.Statistics;
+        foreach (var stage in statistics.Layers.Append(statistics.Head!))
+        {
+            // Every open and every token passed every stage once.
+            Assert.Equal(sessions * (length + 1), stage.Elements);
+            Assert.True(stage.LargestBatch > 1, $"{stage.Name}: the largest batch held {stage.LargestBatch} element(s)");
+            Assert.True(stage.Batches < stage.Elements / 2, $"{stage.Name}: {stage.Batches} batches for {stage.Elements} elements");
+            Assert.Equal(stage.Batches, stage.BatchSizeHistogram.Sum());
+        }
+
+        Assert.Equal(["head", "layer 0"], batches.Select(b => b.Stage).Distinct().Order());
+        Assert.All(batches, b => Assert.Equal(b.Sessions.Count, b.Sessions.Distinct().Count()));
+        Assert.Equal(statistics.Layers[0].Batches, batches.Count(b => b.Stage == "layer 0"));
+    }
+
+    [Fact]
+    public async Task A_lone_token_on_an_idle_engine_is_computed_alone()
+    {
+        var options = new EngineOptions { BatchWait = TimeSpan.FromHours(1) };
+        await using var scope = await EngineScope.StartAsync(TestModels.Lstm2, options);
+        await scope.Engine.OpenAsync("a");
+
+        // A stage that waited for company would hold the token for an hour (the guard below only stops a hang).
+        var output = await scope.Engine.PushAsync("a", Token.Vector(new float[5])).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, output.Position);
+        Assert.All(scope.Engine.Statistics.Layers, l => Assert.Equal(2, l.BatchSizeHistogram[0]));
+    }
+}

@@ -1,0 +1,152 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Streaming.Pipeline;
+
+namespace Streaming.Tests.Pipeline;
+
+public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static Element Token(string session, int step) =>
+        new(ElementKind.Token, session, ActorRefs.Nobody, layerCount: 1) { Position = step };
+
+    private static BatchStage Stage(RecordingProcessor processor, int maxBatchSize = 16, StageCounters? counters = null) =>
+        new(() => processor, new BatchSettings(maxBatchSize, maxBatchSize, TimeSpan.Zero), counters ?? new StageCounters("test"));
+
+    [Fact]
+    public async Task Batch_stage_must_not_put_one_session_twice_in_a_batch_and_must_keep_each_sessions_order()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: true);
+        var elements = new[] { Token("a", 1), Token("a", 2), Token("b", 1), Token("a", 3), Token("c", 1), Token("b", 2), Token("z", 1) };
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = Source.From(elements)
+            // Fused with the stage: when the last element passes here, the stage has queued every earlier one.
+            .Select(e =>
+            {
+                if (e.SessionId == "z")
+                {
+                    queued.TrySetResult();
+                }
+
+                return e;
+            })
+            .Via(Stage(processor))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        await queued.Task;
+        processor.Release();
+        var output = await result;
+
+        Assert.Equal(["a", "a b c z", "a b"], processor.Batches.Select(b => string.Join(' ', b)));
+        Assert.Equal([1, 2, 3], output.Where(e => e.SessionId == "a").Select(e => e.Position));
+        Assert.Equal([1, 2], output.Where(e => e.SessionId == "b").Select(e => e.Position));
+    }
+
+    [Fact]
+    public async Task An_idle_batch_stage_computes_a_lone_element_at_once()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false);
+        var (queue, result) = Source.Queue<Element>(4, OverflowStrategy.Backpressure)
+            .Via(Stage(processor))
+            .ToMaterialized(Sink.Queue<Element>(), Keep.Both)
+            .Run(Sys.Materializer());
+
+        // Nothing else arrives, so only computing at once can bring the element out.
+        await queue.OfferAsync(Token("a", 1));
+        var first = await result.PullAsync();
+        Assert.Equal("a", first.Value.SessionId);
+        await queue.OfferAsync(Token("b", 1));
+        Assert.Equal("b", (await result.PullAsync()).Value.SessionId);
+        Assert.Equal(["a", "b"], processor.Batches.Select(b => string.Join(' ', b)));
+        queue.Complete();
+    }
+
+    [Fact]
+    public async Task A_batch_stage_takes_at_most_the_maximum_batch_size_and_counts_batch_sizes()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: true);
+        var counters = new StageCounters("test");
+        var elements = Enumerable.Range(0, 9).Select(i => Token($"s{i}", 1)).ToArray();
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = Source.From(elements)
+            .Select(e =>
+            {
+                // The queue holds 3: s1, s2, s3 fill it while s0 computes.
+                if (e.SessionId == "s3")
+                {
+                    queued.TrySetResult();
+                }
+
+                return e;
+            })
+            .Via(Stage(processor, maxBatchSize: 3, counters))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        await queued.Task;
+        processor.Release();
+        Assert.Equal(9, (await result).Count);
+
+        Assert.Equal(["s0", "s1 s2 s3"], processor.Batches.Take(2).Select(b => string.Join(' ', b)));
+        Assert.All(processor.Batches, b => Assert.InRange(b.Count, 1, 3));
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => $"s{i}"), processor.Batches.SelectMany(b => b));
+        var statistics = counters.Read();
+        Assert.Equal(processor.Batches.Count, statistics.Batches);
+        Assert.Equal(9, statistics.Elements);
+        Assert.Equal(3, statistics.LargestBatch);
+        Assert.Equal(1, statistics.BatchSizeHistogram[0]);
+    }
+
+    [Fact]
+    public async Task A_processor_failure_fails_the_stream_with_its_exception()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false) { FailWith = new InvalidOperationException("broken layer") };
+        var result = Source.From(new[] { Token("a", 1), Token("b", 1) })
+            .Via(Stage(processor))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => result);
+        Assert.Equal("broken layer", error.Message);
+    }
+
+    private sealed class RecordingProcessor(bool holdFirstBatch) : IBatchProcessor
+    {
+        private readonly ManualResetEventSlim _gate = new(!holdFirstBatch);
+        private readonly List<List<string>> _batches = [];
+
+        public Exception? FailWith { get; init; }
+
+        public IReadOnlyList<IReadOnlyList<string>> Batches
+        {
+            get
+            {
+                lock (_batches)
+                {
+                    return _batches.ToList();
+                }
+            }
+        }
+
+        public void Release() => _gate.Set();
+
+        public void Process(IReadOnlyList<Element> batch)
+        {
+            lock (_batches)
+            {
+                _batches.Add(batch.Select(e => e.SessionId).ToList());
+            }
+
+            if (FailWith is { } error)
+            {
+                throw error;
+            }
+
+            // Holds the first batch until the test has queued everything behind it.
+            if (!_gate.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("the test never released the first batch");
+            }
+        }
+
+        public void Dispose() => _gate.Dispose();
+    }
+}
