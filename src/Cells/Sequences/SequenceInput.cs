@@ -50,11 +50,35 @@ public sealed record SequenceInput
     /// <summary>Whether the input is token ids.</summary>
     public bool IsTokenIds => Values.IsEmpty;
 
-    /// <summary>Float-vector input.</summary>
-    public static SequenceInput FromVectors(ReadOnlyMemory<float> values, int sequenceLength, int batchSize) =>
-        new(values, ReadOnlyMemory<int>.Empty, sequenceLength, batchSize);
+    /// <summary>Float-vector input; optional arguments (for F# and C# alike) set the layout and initial state.</summary>
+    /// <param name="values">(seq_len, batch, input_size), or (batch, seq_len, input_size) when <paramref name="batchFirst"/>.</param>
+    /// <param name="sequenceLength">Steps per sequence.</param>
+    /// <param name="batchSize">Sequences in the batch.</param>
+    /// <param name="batchFirst">Whether values and outputs are batch-first (default false).</param>
+    /// <param name="h0">Initial hidden state (default empty: zeros).</param>
+    /// <param name="c0">Initial cell state for LSTM (default empty: zeros).</param>
+    public static SequenceInput FromVectors(
+        ReadOnlyMemory<float> values,
+        int sequenceLength,
+        int batchSize,
+        bool batchFirst = false,
+        ReadOnlyMemory<float> h0 = default,
+        ReadOnlyMemory<float> c0 = default) =>
+        new(values, ReadOnlyMemory<int>.Empty, sequenceLength, batchSize) { BatchFirst = batchFirst, H0 = h0, C0 = c0 };
 
-    /// <summary>Token-id input for a model with an embedding.</summary>
-    public static SequenceInput FromTokenIds(ReadOnlyMemory<int> tokenIds, int sequenceLength, int batchSize) =>
-        new(ReadOnlyMemory<float>.Empty, tokenIds, sequenceLength, batchSize);
+    /// <summary>Token-id input for a model with an embedding; optional arguments as for <see cref="FromVectors"/>.</summary>
+    /// <param name="tokenIds">(seq_len, batch), or (batch, seq_len) when <paramref name="batchFirst"/>.</param>
+    /// <param name="sequenceLength">Steps per sequence.</param>
+    /// <param name="batchSize">Sequences in the batch.</param>
+    /// <param name="batchFirst">Whether ids and outputs are batch-first (default false).</param>
+    /// <param name="h0">Initial hidden state (default empty: zeros).</param>
+    /// <param name="c0">Initial cell state for LSTM (default empty: zeros).</param>
+    public static SequenceInput FromTokenIds(
+        ReadOnlyMemory<int> tokenIds,
+        int sequenceLength,
+        int batchSize,
+        bool batchFirst = false,
+        ReadOnlyMemory<float> h0 = default,
+        ReadOnlyMemory<float> c0 = default) =>
+        new(ReadOnlyMemory<float>.Empty, tokenIds, sequenceLength, batchSize) { BatchFirst = batchFirst, H0 = h0, C0 = c0 };
 }
