@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Sessions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Streaming.Benchmarks;
+
+/// <summary>
+/// The whole in-process engine at workload W (1024 sessions x 64 tokens, each session pushing its tokens
+/// one after another, all sessions at once): throughput against libtorch's bulk nn.LSTM and against a
+/// per-session per-token libtorch loop, the batch sizes the stages formed, p50/p99 latency at half the
+/// measured peak, and bytes per idle session.
+/// </summary>
+internal static class PipelineScenario
+{
+    private const int Sessions = 1024;
+
+    public static string Run(bool quick)
+    {
+        var spec = Workloads.W;
+        var tokens = quick ? 16 : 64;
+        var weights = Workloads.Weights(spec, seed: 1);
+        var model = ModelIdentity.Of("W", weights);
+        var inputs = Workloads.Values(new Random(2), tokens * Sessions * spec.InputSize);
+        var text = new StringBuilder();
+
+        var bulkSeconds = LibtorchBulkSeconds(spec, inputs, tokens, quick ? 3 : 5);
+        var loopTokensPerSecond = LibtorchPerSessionLoopTokensPerSecond(spec, inputs, quick ? 16 : 64, tokens);
+        var bulkRate = tokens * Sessions / bulkSeconds;
+        text.AppendLine($"### Engine at workload W: LSTM 2 x 256 -> 256, {Sessions} sessions x {tokens} tokens, in process");
+        text.AppendLine();
+        text.AppendLine("| measure | tokens/s | vs libtorch bulk | vs per-session libtorch loop | mean batch (layer 0 / layer 1) | largest batch | target |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine($"| libtorch bulk nn.LSTM | {bulkRate:N0} | 1.00 | {bulkRate / loopTokensPerSecond:F1}x | | | reference |");
+        text.AppendLine($"| libtorch per-session per-token LSTMCell loop | {loopTokensPerSecond:N0} | {loopTokensPerSecond / bulkRate:F2} | 1.0x | | | reference |");
+
+        var latencyRows = new List<string>();
+        foreach (var backend in new[] { BackendOptions.TorchCpu, BackendOptions.Managed })
+        {
+            using var system = ActorSystem.Create("bench", Quiet);
+            var options = EngineOptions.Default with { Backend = backend };
+            var engine = RecurrentEngine.StartAsync(system, model, weights, options).GetAwaiter().GetResult();
+            try
+            {
+                var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
+                Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
+                // One untimed pass warms the JIT, the slabs and libtorch's kernels.
+                PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8));
+                var before = engine.Statistics;
+                var seconds = Measure.MedianSeconds(() => PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 1 : 3, warmup: 0);
+                var after = engine.Statistics;
+                var rate = tokens * Sessions / seconds;
+                var mean = string.Join(" / ", after.Layers.Zip(before.Layers, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
+                var largest = after.Layers.Max(l => l.LargestBatch);
+                var target = backend.Kind == BackendKind.Torch ? ">= 0.7 of bulk, >= 10x loop" : "(for comparison)";
+                text.AppendLine($"| engine, {backend.Kind} backend | {rate:N0} | {rate / bulkRate:F2} | {rate / loopTokensPerSecond:F1}x | {mean} | {largest} | {target} |");
+
+                var (p50, p99, offered, achieved) = Latency(engine, ids, inputs, spec.InputSize, rate / 2, quick ? 1.5 : 4);
+                latencyRows.Add($"| {backend.Kind} | {offered:N0} | {achieved:N0} | {p50 * 1e3:F2} ms | {p99 * 1e3:F2} ms | <= 5 ms |");
+            }
+            finally
+            {
+                engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                system.Terminate().Wait();
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("Token latency (push to output) at half the measured peak, paced open-loop over all sessions:");
+        text.AppendLine();
+        text.AppendLine("| backend | offered tokens/s | completed tokens/s | p50 | p99 | target p99 |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | --- |");
+        latencyRows.ForEach(r => text.AppendLine(r));
+        text.AppendLine();
+        text.AppendLine(IdleSessionBytes(weights, model, quick ? 2048 : 8192));
+        return text.ToString();
+    }
+
+    internal static Config Quiet { get; } = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
+
+    // Every session pushes its tokens one after another; all sessions run at once, so each stage sees up
+    // to one token per session in flight, as live streams would give it.
+    private static void PushAll(RecurrentEngine engine, string[] ids, float[] inputs, int inputSize, int tokens)
+    {
+        Task.WhenAll(ids.Select(async (id, s) =>
+        {
+            for (var t = 0; t < tokens; t++)
+            {
+                await engine.PushAsync(id, Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize))).ConfigureAwait(false);
+            }
+        })).GetAwaiter().GetResult();
+    }
+
+    private static (double P50, double P99, double Offered, double Achieved) Latency(
+        RecurrentEngine engine, string[] ids, float[] inputs, int inputSize, double rate, double seconds)
+    {
+        var count = (int)(rate * seconds);
+        var latencies = new double[count];
+        var pending = new Task[count];
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            var due = start + (long)(i / rate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                Thread.SpinWait(20);
+            }
+
+            var index = i;
+            var sent = Stopwatch.GetTimestamp();
+            var s = i % ids.Length;
+            var t = i / ids.Length % (inputs.Length / inputSize / ids.Length);
+            pending[i] = engine.PushAsync(ids[s], Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize)))
+                .ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
+        }
+
+        Task.WaitAll(pending);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Array.Sort(latencies);
+        return (latencies[count / 2], latencies[(int)(count * 0.99)], rate, count / elapsed);
+    }
+
+    private static string IdleSessionBytes(Cells.Weights.ModelWeights weights, ModelIdentity model, int sessions)
+    {
+        var spec = weights.Spec.Recurrent;
+        var raw = spec.NumLayers * spec.Directions * (spec.OutputSize + (spec.HasCellState ? spec.HiddenSize : 0)) * 4;
+        using var system = ActorSystem.Create("idle", Quiet);
+        // Slabs reserved up front for every session, so what grows is only what a session costs beyond its state.
+        var options = EngineOptions.Default with { Backend = BackendOptions.Managed, InitialSlots = sessions };
+        var engine = RecurrentEngine.StartAsync(system, model, weights, options).GetAwaiter().GetResult();
+        try
+        {
+            Task.WhenAll(Enumerable.Range(0, 64).Select(i => engine.OpenAsync($"warm{i}"))).GetAwaiter().GetResult();
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            Task.WhenAll(Enumerable.Range(0, sessions).Select(i => engine.OpenAsync($"idle-session-{i:D6}"))).GetAwaiter().GetResult();
+            var after = GC.GetTotalMemory(forceFullCollection: true);
+            var perSession = (after - before) / (double)sessions;
+            return $"Bytes per idle session beyond its raw state ({raw:N0} bytes of h and c, held in slabs reserved up front), " +
+                   $"{sessions:N0} open sessions, Managed backend: **{perSession:N0} bytes** (target <= 1,024).\n";
+        }
+        finally
+        {
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            system.Terminate().Wait();
+        }
+    }
+
+    private static double LibtorchBulkSeconds(RecurrentSpec spec, float[] inputs, int tokens, int repetitions)
+    {
+        using var mode = torch.inference_mode();
+        using var lstm = nn.LSTM(spec.InputSize, spec.HiddenSize, spec.NumLayers);
+        using var x = torch.tensor(inputs, new long[] { tokens, Sessions, spec.InputSize });
+        return Measure.MedianSeconds(() =>
+        {
+            using var scope = torch.NewDisposeScope();
+            lstm.forward(x);
+        }, repetitions);
+    }
+
+    // What users write by hand: each session's state in its own tensors, each token through LSTMCell per layer,
+    // from a host vector. Timed over a subset of the sessions (the cost per token does not depend on how many).
+    private static double LibtorchPerSessionLoopTokensPerSecond(RecurrentSpec spec, float[] inputs, int sessions, int tokens)
+    {
+        using var mode = torch.inference_mode();
+        using var cell0 = nn.LSTMCell(spec.InputSize, spec.HiddenSize);
+        using var cell1 = nn.LSTMCell(spec.HiddenSize, spec.HiddenSize);
+        var seconds = Measure.MedianSeconds(() =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var states0 = Enumerable.Range(0, sessions).Select(_ => (torch.zeros(1, spec.HiddenSize), torch.zeros(1, spec.HiddenSize))).ToArray();
+            var states1 = Enumerable.Range(0, sessions).Select(_ => (torch.zeros(1, spec.HiddenSize), torch.zeros(1, spec.HiddenSize))).ToArray();
+            var output = new float[spec.HiddenSize];
+            for (var t = 0; t < tokens; t++)
+            {
+                for (var s = 0; s < sessions; s++)
+                {
+                    using var x = torch.tensor(inputs.AsSpan((t * Sessions + s) * spec.InputSize, spec.InputSize).ToArray(), new long[] { 1, spec.InputSize });
+                    states0[s] = cell0.forward(x, states0[s]);
+                    states1[s] = cell1.forward(states0[s].Item1, states1[s]);
+                    states1[s].Item1.data<float>().CopyTo(output, 0);
+                }
+            }
+        }, 3);
+        return sessions * tokens / seconds;
+    }
+}
