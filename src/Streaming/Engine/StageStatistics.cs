@@ -8,4 +8,8 @@ namespace Streaming;
 /// <param name="BatchSizeHistogram">
 /// Batches by size: entry 0 counts batches of 1 element, entry i (i &gt;= 1) batches of 2^(i-1)+1 to 2^i elements.
 /// </param>
-public sealed record StageStatistics(string Name, long Batches, long Elements, int LargestBatch, IReadOnlyList<long> BatchSizeHistogram);
+public sealed record StageStatistics(string Name, long Batches, long Elements, int LargestBatch, IReadOnlyList<long> BatchSizeHistogram)
+{
+    /// <summary>Wall time the stage spent computing batches, summed over all batches.</summary>
+    public TimeSpan Busy { get; init; }
+}

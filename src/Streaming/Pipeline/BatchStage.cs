@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Streams;
 using Akka.Streams.Stage;
 
@@ -148,9 +149,12 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
             _stage._counters.Record(batch.Count);
             _stage._observer?.Invoke(_stage._counters.Name, batch.ConvertAll(e => e.SessionId));
             var processor = _processor!;
+            var counters = _stage._counters;
             _running = Task.Run(() =>
             {
+                var start = Stopwatch.GetTimestamp();
                 processor.Process(batch);
+                counters.Computed(Stopwatch.GetTimestamp() - start);
                 return batch;
             }).ContinueWith(_onComputed!, TaskScheduler.Default);
         }

@@ -9,6 +9,7 @@ internal sealed class StageCounters(string name)
     private long _batches;
     private long _elements;
     private int _largest;
+    private long _busyTicks;
 
     public string Name { get; } = name;
 
@@ -25,12 +26,18 @@ internal sealed class StageCounters(string name)
         }
     }
 
+    /// <summary>Adds the time one batch took to compute (Stopwatch ticks).</summary>
+    public void Computed(long ticks) => Interlocked.Add(ref _busyTicks, ticks);
+
     public StageStatistics Read()
     {
         lock (_lock)
         {
             var last = Array.FindLastIndex(_histogram, c => c != 0);
-            return new StageStatistics(Name, _batches, _elements, _largest, _histogram[..(last + 1)]);
+            return new StageStatistics(Name, _batches, _elements, _largest, _histogram[..(last + 1)])
+            {
+                Busy = TimeSpan.FromSeconds(Interlocked.Read(ref _busyTicks) / (double)System.Diagnostics.Stopwatch.Frequency),
+            };
         }
     }
 }

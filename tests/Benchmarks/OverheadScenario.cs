@@ -1,0 +1,55 @@
+using System.Text;
+using Akka.Actor;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Sessions;
+
+namespace Streaming.Benchmarks;
+
+/// <summary>
+/// The engine's per-token machinery alone: the pipeline scenario's traffic (1024 sessions, each pushing its tokens
+/// one after another) through a model so small (LSTM 2 x 8) that compute is negligible. Wall time per token is
+/// what the operations, hand-overs and replies cost; no libtorch reference applies.
+/// </summary>
+internal static class OverheadScenario
+{
+    private const int Sessions = 1024;
+
+    public static string Run(bool quick)
+    {
+        var spec = new RecurrentSpec(RecurrentMode.Lstm, InputSize: 8, HiddenSize: 8, NumLayers: 2);
+        var tokens = quick ? 16 : 64;
+        var weights = Workloads.Weights(spec, seed: 1);
+        var model = ModelIdentity.Of("tiny", weights);
+        var inputs = Workloads.Values(new Random(2), tokens * Sessions * spec.InputSize);
+        var text = new StringBuilder();
+        text.AppendLine($"### Per-token machinery: LSTM 2 x 8 (negligible compute), {Sessions} sessions x {tokens} tokens, in process");
+        text.AppendLine();
+        text.AppendLine("| backend | tokens/s | wall us per token | mean batch (layer 0 / layer 1) |");
+        text.AppendLine("| --- | ---: | ---: | ---: |");
+        foreach (var backend in new[] { BackendOptions.Managed, BackendOptions.TorchCpu })
+        {
+            using var system = ActorSystem.Create("overhead", PipelineScenario.Quiet);
+            var engine = RecurrentEngine.StartAsync(system, model, weights, EngineOptions.Default with { Backend = backend }).GetAwaiter().GetResult();
+            try
+            {
+                var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
+                Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
+                PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8));
+                var before = engine.Statistics;
+                var seconds = Measure.MedianSeconds(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 3 : 5, warmup: 0);
+                var after = engine.Statistics;
+                var rate = tokens * Sessions / seconds;
+                var mean = string.Join(" / ", after.Layers.Zip(before.Layers, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
+                text.AppendLine($"| {backend.Kind} | {rate:N0} | {1e6 / rate:F2} | {mean} |");
+            }
+            finally
+            {
+                engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                system.Terminate().Wait();
+            }
+        }
+
+        return text.ToString();
+    }
+}
