@@ -23,12 +23,14 @@ public sealed class RecurrentEngine : IAsyncDisposable
     private readonly EngineCounters _counters;
     private readonly EngineOptions _options;
     private readonly IActorRef _registry;
+    private readonly SessionDirectory _directory;
     private readonly ActorSystem _system;
     private readonly Lock _gate = new();
     private Task? _disposal;
 
-    private RecurrentEngine(ActorSystem system, ModelIdentity model, IRecurrentBackend backend, EnginePipeline pipeline, EngineCounters counters, EngineOptions options, IActorRef registry)
+    private RecurrentEngine(ActorSystem system, ModelIdentity model, IRecurrentBackend backend, EnginePipeline pipeline, EngineCounters counters, EngineOptions options, SessionDirectory directory, IActorRef registry)
     {
+        _directory = directory;
         _system = system;
         Model = model;
         _backend = backend;
@@ -69,9 +71,10 @@ public sealed class RecurrentEngine : IAsyncDisposable
             var counters = new EngineCounters();
             var pipeline = EnginePipeline.Start(system, backend, options, counters);
             var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
-            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(context)));
+            var directory = new SessionDirectory(context);
+            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory)));
             pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));
-            return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, registry));
+            return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, directory, registry));
         }
         catch
         {
@@ -243,7 +246,25 @@ public sealed class RecurrentEngine : IAsyncDisposable
                 return Task.FromException<T>(SessionContext.Stopped(sessionId, "its actor system has terminated"));
             }
 
-            _registry.Tell(operation);
+            // A resident session takes the operation on this thread; a gone entry (closed, passivated) is looked up again.
+            while (true)
+            {
+                var entry = _directory.GetOrAdd(sessionId, out var added);
+                if (entry is null)
+                {
+                    return Task.FromException<T>(SessionContext.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
+                }
+
+                if (added)
+                {
+                    _registry.Tell(new Activate(entry));
+                }
+
+                if (entry.TrySubmit(operation))
+                {
+                    break;
+                }
+            }
         }
 
         return operation.Task;

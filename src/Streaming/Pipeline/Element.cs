@@ -10,23 +10,32 @@ namespace Streaming.Pipeline;
 /// </summary>
 internal sealed class Element
 {
-    public Element(ElementKind kind, string sessionId, IActorRef owner, int layerCount)
+    public Element(ElementKind kind, string sessionId, int layerCount)
     {
         Kind = kind;
         SessionId = sessionId;
-        Owner = owner;
         if (kind == ElementKind.Snapshot)
         {
             Collected = new LayerState[layerCount];
         }
     }
 
+    /// <summary>An element of <paramref name="session"/>, which the sink completes it to.</summary>
+    public Element(ElementKind kind, SessionEntry session, int layerCount)
+        : this(kind, session.Id, layerCount) => Session = session;
+
     public ElementKind Kind { get; }
 
     public string SessionId { get; }
 
-    /// <summary>The session actor the completed element goes back to.</summary>
-    public IActorRef Owner { get; }
+    /// <summary>The session the completed element goes back to (null only in stage tests).</summary>
+    public SessionEntry? Session { get; }
+
+    /// <summary>The caller's operation this element applies; null for a lifecycle actor's own element.</summary>
+    public SessionOperation? Operation { get; set; }
+
+    /// <summary>The lifecycle actor told of its own element's completion.</summary>
+    public IActorRef? Owner { get; init; }
 
     /// <summary>The session's position once this element has been applied.</summary>
     public long Position { get; init; }

@@ -68,7 +68,7 @@ internal sealed class EnginePipeline : IDisposable
             .ToMaterialized(Sink.ForEach<Element>(element =>
             {
                 counters.LeftPipeline();
-                element.Owner.Tell(element, ActorRefs.NoSender);
+                element.Session!.Completed(element);
             }), Keep.Right)
             .WithAttributes(Attributes.CreateInputBuffer(BoundaryBuffer, BoundaryBuffer))
             .Run(materializer);

@@ -1,4 +1,3 @@
-using Debug = System.Diagnostics.Debug;
 using Akka.Actor;
 using Akka.Event;
 using Streaming.Pipeline;
@@ -6,80 +5,73 @@ using Streaming.Pipeline;
 namespace Streaming.Sessions;
 
 /// <summary>
-/// Owns one session: its position, the order of its operations, how many of them are in the pipeline
-/// (at most <see cref="EngineOptions.MaxInFlightPerSession"/>; the rest wait here), the replies, and its
-/// life cycle. It starts by loading the session's snapshot from the store (present when the session was
-/// passivated or saved at a shutdown), so a resident session is one whose snapshot is not in the store.
-/// When idle past <see cref="EngineOptions.PassivateAfter"/> it snapshots through the pipeline, saves,
-/// closes its slots and leaves (with the registry's consent, so no operation is lost on the way).
+/// Owns one session's life cycle; the session's operations themselves go through its <see cref="SessionEntry"/>.
+/// The registry starts it for one phase and it stops when the phase is done, so an idle resident session has no
+/// actor at all:
+/// <list type="bullet">
+/// <item><b>Load</b>: a new entry (held) is resumed from the store when the store holds the session's snapshot
+/// (after a passivation, or a shutdown of an engine on the same store): the restore goes first, then the held
+/// operations; once the restore is through, the snapshot is deleted (a resident session is not in the store).</item>
+/// <item><b>Passivate</b>: the idle entry (held by the registry's sweep) is snapshotted through the pipeline and
+/// saved; if nothing arrived meanwhile its slots are freed and it leaves the directory (the next operation loads
+/// it again), otherwise it stays resident and the snapshot is deleted.</item>
+/// <item><b>Shutdown</b>: once everything accepted has finished, an open session is snapshotted and saved, and the
+/// entry leaves.</item>
+/// </list>
 /// </summary>
 internal sealed class SessionActor : UntypedActor
 {
-    private readonly string _id;
+    private readonly SessionEntry _entry;
     private readonly SessionContext _context;
     private readonly bool _wasPassivated;
-    private readonly Queue<SessionOperation> _pending = new();
-    private readonly Queue<InFlight> _inFlight = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private Mode _mode = Mode.Loading;
-    private bool _open;
-    private long _position;
-    private bool _storeBusy;
-    private bool _handoffRequested;
+    private readonly LifecyclePhase _start;
+    private Step _step = Step.Starting;
     private bool _shutdownRequested;
-    private string? _closedBecause;
 
-    /// <param name="id">The session.</param>
+    /// <param name="entry">The session; attached to this actor by the registry.</param>
     /// <param name="context">The engine's shared parts.</param>
-    /// <param name="wasPassivated">Whether the registry counts the session as passivated (so it is open already).</param>
-    public SessionActor(string id, SessionContext context, bool wasPassivated)
+    /// <param name="phase">What to do first.</param>
+    /// <param name="wasPassivated">Whether the registry counted the session as passivated (so it is open already).</param>
+    public SessionActor(SessionEntry entry, SessionContext context, LifecyclePhase phase, bool wasPassivated)
     {
-        _id = id;
+        _entry = entry;
         _context = context;
+        _start = phase;
         _wasPassivated = wasPassivated;
     }
 
-    private enum Mode
+    private enum Step
     {
+        Starting,
         Loading,
-        Active,
-        Passivating,
-        Saving,
-    }
-
-    private enum Purpose
-    {
-        Operation,
-        Resume,
+        Restoring,
+        DeletingAfterResume,
         PassivationSnapshot,
-        PassivationClose,
+        PassivationSave,
+        PassivationDelete,
+        WaitingIdle,
         ShutdownSnapshot,
+        ShutdownSave,
     }
 
-    private bool Idle => _pending.Count == 0 && _inFlight.Count == 0 && !_storeBusy;
+    private string Id => _entry.Id;
 
     protected override void PreStart()
     {
-        if (_context.Options.PassivateAfter is { } after)
+        switch (_start)
         {
-            Context.SetReceiveTimeout(after);
-        }
-
-        _storeBusy = true;
-        _context.Store.LoadAsync(_id).PipeTo(Self, success: s => new Loaded(s), failure: e => new StoreFailed(e));
-    }
-
-    protected override void PostStop()
-    {
-        var stopped = SessionContext.Stopped(_id, "the session's actor stopped");
-        foreach (var flight in _inFlight)
-        {
-            flight.Operation?.Fail(stopped);
-        }
-
-        foreach (var operation in _pending)
-        {
-            operation.Fail(stopped);
+            case LifecyclePhase.Load:
+                _step = Step.Loading;
+                _context.Store.LoadAsync(Id).PipeTo(Self, success: s => new Loaded(s), failure: e => new StoreFailed(e));
+                break;
+            case LifecyclePhase.Passivate:
+                _step = Step.PassivationSnapshot;
+                SendInternal(ElementKind.Snapshot);
+                break;
+            case LifecyclePhase.Shutdown:
+                _shutdownRequested = true;
+                BeginShutdown();
+                break;
         }
     }
 
@@ -88,10 +80,7 @@ internal sealed class SessionActor : UntypedActor
         switch (message)
         {
             case Element element:
-                Completed(element);
-                break;
-            case SessionOperation operation:
-                _pending.Enqueue(operation);
+                OnElement(element);
                 break;
             case Loaded loaded:
                 OnLoaded(loaded.Snapshot);
@@ -100,325 +89,191 @@ internal sealed class SessionActor : UntypedActor
                 OnSaved();
                 break;
             case Deleted:
-                _storeBusy = false;
+                // Resident again, and the store no longer holds the session (a later close must not resurrect it).
+                if (_step == Step.PassivationDelete)
+                {
+                    _entry.Release();
+                }
+
+                PhaseDone();
                 break;
             case StoreFailed failed:
                 OnStoreFailed(failed.Error);
                 break;
-            case ReceiveTimeout:
-                if (_mode == Mode.Active && _open && Idle && !_handoffRequested && !_shutdownRequested)
-                {
-                    RequestHandoff();
-                }
-
-                break;
-            case Handoff:
-                OnHandoff();
-                break;
             case SessionShutdown:
                 _shutdownRequested = true;
                 break;
-            case PipelineFailed failed:
-                var stopped = SessionContext.Stopped(_id, "its pipeline failed: " + failed.Error.Message);
-                FailAll(stopped);
+            case EntryIdle:
+                if (_step == Step.WaitingIdle)
+                {
+                    BeginShutdown();
+                }
+
+                break;
+            case PipelineFailed:
+                // The registry fails the entry's operations; nothing is left to do here.
                 Context.Stop(Self);
-                return;
+                break;
             default:
                 Unhandled(message);
-                return;
-        }
-
-        Progress();
-    }
-
-    private void Progress()
-    {
-        if (_mode != Mode.Active)
-        {
-            return;
-        }
-
-        while (_pending.Count > 0 && _inFlight.Count < _context.Options.MaxInFlightPerSession)
-        {
-            Start(_pending.Dequeue());
-        }
-
-        if (!Idle)
-        {
-            return;
-        }
-
-        if (_shutdownRequested)
-        {
-            if (_open)
-            {
-                _mode = Mode.Saving;
-                SendInternal(new Element(ElementKind.Snapshot, _id, Self, _context.LayerCount) { Position = _position }, Purpose.ShutdownSnapshot);
-            }
-            else
-            {
-                Context.Stop(Self);
-            }
-        }
-        else if (!_open && !_handoffRequested)
-        {
-            // A closed session's actor has nothing to keep: leave.
-            RequestHandoff();
-        }
-    }
-
-    private void Start(SessionOperation operation)
-    {
-        switch (operation)
-        {
-            case OpenOperation open when _open:
-                open.Fail(new EngineException(EngineErrorCode.SessionAlreadyOpen,
-                    "the session is already open; close it first, or restore a snapshot to replace its state.", _id));
-                break;
-            case OpenOperation open:
-                if (Send(new Element(ElementKind.Open, _id, Self, _context.LayerCount) { States = open.States }, open))
-                {
-                    _open = true;
-                    _position = 0;
-                    _context.Counters.SessionOpened();
-                }
-
-                break;
-            case RestoreOperation restore:
-                if (Send(new Element(ElementKind.Restore, _id, Self, _context.LayerCount) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, restore))
-                {
-                    if (!_open)
-                    {
-                        _context.Counters.SessionOpened();
-                    }
-
-                    _open = true;
-                    _position = restore.Snapshot.Position;
-                }
-
-                break;
-            case not null when !_open:
-                operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
-                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it with OpenAsync or RestoreAsync first.", _id));
-                break;
-            case PushOperation push:
-                if (Send(new Element(ElementKind.Token, _id, Self, _context.LayerCount) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
-                {
-                    _position++;
-                }
-
-                break;
-            case SnapshotOperation snapshot:
-                Send(new Element(ElementKind.Snapshot, _id, Self, _context.LayerCount) { Position = _position }, snapshot);
-                break;
-            case ReplayOperation replay:
-                var element = new Element(ElementKind.Replay, _id, Self, _context.LayerCount)
-                {
-                    Data = replay.Values,
-                    Ids = replay.Ids,
-                    Steps = replay.Steps,
-                    States = replay.From,
-                    Position = _position + replay.Steps,
-                };
-                if (Send(element, replay))
-                {
-                    _position += replay.Steps;
-                }
-
-                break;
-            case ResetOperation reset:
-                if (Send(new Element(ElementKind.Reset, _id, Self, _context.LayerCount), reset))
-                {
-                    _position = 0;
-                }
-
-                break;
-            case CloseOperation close:
-                if (Send(new Element(ElementKind.Close, _id, Self, _context.LayerCount), close))
-                {
-                    _open = false;
-                    _closedBecause = "it was closed";
-                    _context.Counters.SessionClosed();
-                }
-
-                break;
-            default:
-                throw new InvalidOperationException($"unknown session operation {operation?.GetType().Name}.");
-        }
-    }
-
-    private void Completed(Element element)
-    {
-        var flight = _inFlight.Dequeue();
-        Debug.Assert(ReferenceEquals(flight.Element, element), "the pipeline keeps each session's elements in order");
-        switch (flight.Purpose)
-        {
-            case Purpose.Operation:
-                flight.Operation!.Reply(element, _context);
-                break;
-            case Purpose.Resume:
-                // Resident again: the store no longer holds the session (a later close must not resurrect it).
-                _storeBusy = true;
-                _context.Store.DeleteAsync(_id).PipeTo(Self, success: () => Deleted.Instance, failure: e => new StoreFailed(e));
-                break;
-            case Purpose.PassivationSnapshot:
-            case Purpose.ShutdownSnapshot:
-                _storeBusy = true;
-                var snapshot = new SessionSnapshot(_context.Model, element.Position, element.Collected!);
-                _context.Store.SaveAsync(_id, snapshot).PipeTo(Self, success: () => Saved.Instance, failure: e => new StoreFailed(e));
-                break;
-            case Purpose.PassivationClose:
-                Context.Parent.Tell(new HandedOff(_id, Passivated: true));
-                Context.Stop(Self);
                 break;
         }
     }
 
     private void OnLoaded(SessionSnapshot? snapshot)
     {
-        _storeBusy = false;
-        _mode = Mode.Active;
         if (snapshot is null)
         {
+            string? why = null;
             if (_wasPassivated)
             {
-                _closedBecause = "its passivated snapshot is missing from the store";
+                why = "its passivated snapshot is missing from the store";
                 _context.Counters.SessionClosed();
             }
 
+            _entry.Release(why);
+            PhaseDone();
             return;
         }
 
         // Later operations may follow at once: the pipeline applies the restore before them.
-        if (SendInternal(new Element(ElementKind.Restore, _id, Self, _context.LayerCount) { States = snapshot.Layers, Position = snapshot.Position }, Purpose.Resume))
+        var restore = new Element(ElementKind.Restore, _entry, _context.LayerCount) { States = snapshot.Layers, Position = snapshot.Position, Owner = Self };
+        if (!_entry.Resume(restore, snapshot.Position))
         {
-            _open = true;
-            _position = snapshot.Position;
-            if (!_wasPassivated)
-            {
-                _context.Counters.SessionOpened();
-            }
+            Context.Stop(Self);
+            return;
         }
+
+        if (!_wasPassivated)
+        {
+            _context.Counters.SessionOpened();
+        }
+
+        _step = Step.Restoring;
+        _entry.Release();
     }
 
-    private void OnHandoff()
+    private void OnElement(Element element)
     {
-        _handoffRequested = false;
-        if (_mode != Mode.Active || !Idle || _shutdownRequested || (_open && _context.Options.PassivateAfter is null))
+        switch (_step)
         {
-            Context.Parent.Tell(new KeepRouting(_id));
-        }
-        else if (!_open)
-        {
-            Context.Parent.Tell(new HandedOff(_id, Passivated: false));
-            Context.Stop(Self);
-        }
-        else
-        {
-            _mode = Mode.Passivating;
-            SendInternal(new Element(ElementKind.Snapshot, _id, Self, _context.LayerCount) { Position = _position }, Purpose.PassivationSnapshot);
+            case Step.Restoring:
+                _step = Step.DeletingAfterResume;
+                _context.Store.DeleteAsync(Id).PipeTo(Self, success: () => Deleted.Instance, failure: e => new StoreFailed(e));
+                break;
+            case Step.PassivationSnapshot:
+                _step = Step.PassivationSave;
+                Save(element);
+                break;
+            case Step.ShutdownSnapshot:
+                _step = Step.ShutdownSave;
+                Save(element);
+                break;
         }
     }
 
     private void OnSaved()
     {
-        _storeBusy = false;
-        if (_mode == Mode.Passivating)
+        if (_step == Step.ShutdownSave)
         {
-            _open = false;
-            SendInternal(new Element(ElementKind.Close, _id, Self, _context.LayerCount), Purpose.PassivationClose);
-        }
-        else if (_mode == Mode.Saving)
-        {
+            _entry.Remove(SessionContext.Stopped(Id, "it is shutting down"));
             Context.Stop(Self);
+            return;
         }
+
+        // Passivation: the close goes last; operations that arrived meanwhile keep the session resident instead.
+        if (_entry.TryFinishPassivation(new Element(ElementKind.Close, _entry, _context.LayerCount)))
+        {
+            _context.Counters.SessionPassivated();
+            Context.Stop(Self);
+            return;
+        }
+
+        _step = Step.PassivationDelete;
+        _context.Store.DeleteAsync(Id).PipeTo(Self, success: () => Deleted.Instance, failure: e => new StoreFailed(e));
     }
 
     private void OnStoreFailed(Exception error)
     {
-        _storeBusy = false;
-        switch (_mode)
+        switch (_step)
         {
-            case Mode.Loading:
-                _mode = Mode.Active;
-                _closedBecause = "its snapshot could not be loaded from the store: " + error.Message;
+            case Step.Loading:
+                var why = "its snapshot could not be loaded from the store: " + error.Message;
                 if (_wasPassivated)
                 {
                     _context.Counters.SessionClosed();
                 }
 
+                _entry.Release(why);
                 break;
-            case Mode.Passivating:
+            case Step.PassivationSave:
                 // The slots are still allocated: stay resident.
-                _log.Warning(error, "Session {0}: passivation could not save the snapshot; the session stays resident.", _id);
-                _mode = Mode.Active;
-                Context.Parent.Tell(new KeepRouting(_id));
+                Context.GetLogger().Warning(error, "Session {0}: passivation could not save the snapshot; the session stays resident.", Id);
+                _entry.Release();
                 break;
-            case Mode.Saving:
-                _log.Error(error, "Session {0}: the snapshot taken at shutdown could not be saved; the session's state is lost.", _id);
+            case Step.PassivationDelete:
+                Context.GetLogger().Warning(error, "Session {0}: deleting its snapshot after a cancelled passivation failed.", Id);
+                _entry.Release();
+                break;
+            case Step.ShutdownSave:
+                Context.GetLogger().Error(error, "Session {0}: the snapshot taken at shutdown could not be saved; the session's state is lost.", Id);
+                _entry.Remove(SessionContext.Stopped(Id, "it is shutting down"));
+                Context.Stop(Self);
+                return;
+            default:
+                Context.GetLogger().Warning(error, "Session {0}: deleting its snapshot from the store after resuming failed.", Id);
+                break;
+        }
+
+        PhaseDone();
+    }
+
+    private void PhaseDone()
+    {
+        if (_shutdownRequested)
+        {
+            BeginShutdown();
+            return;
+        }
+
+        _entry.Detach();
+        Context.Stop(Self);
+    }
+
+    private void BeginShutdown()
+    {
+        switch (_entry.HoldWhenIdle(Self))
+        {
+            case SessionEntry.HoldResult.Gone:
                 Context.Stop(Self);
                 break;
-            default:
-                _log.Warning(error, "Session {0}: deleting its snapshot from the store after resuming failed.", _id);
+            case SessionEntry.HoldResult.Busy:
+                _step = Step.WaitingIdle;
+                break;
+            case SessionEntry.HoldResult.Held when _entry.IsOpen:
+                _step = Step.ShutdownSnapshot;
+                SendInternal(ElementKind.Snapshot);
+                break;
+            case SessionEntry.HoldResult.Held:
+                _entry.Remove(SessionContext.Stopped(Id, "it is shutting down"));
+                Context.Stop(Self);
                 break;
         }
     }
 
-    private void RequestHandoff()
+    private void Save(Element snapshot)
     {
-        _handoffRequested = true;
-        Context.Parent.Tell(new RequestHandoff(_id));
+        var saved = new SessionSnapshot(_context.Model, snapshot.Position, snapshot.Collected!);
+        _context.Store.SaveAsync(Id, saved).PipeTo(Self, success: () => Saved.Instance, failure: e => new StoreFailed(e));
     }
 
-    private bool Send(Element element, SessionOperation operation)
+    private void SendInternal(ElementKind kind)
     {
-        if (!Write(element))
-        {
-            operation.Fail(SessionContext.Stopped(_id, "its pipeline no longer accepts elements"));
-            return false;
-        }
-
-        _inFlight.Enqueue(new InFlight(element, operation, Purpose.Operation));
-        return true;
-    }
-
-    private bool SendInternal(Element element, Purpose purpose)
-    {
-        if (!Write(element))
+        var element = new Element(kind, _entry, _context.LayerCount) { Position = _entry.Position, Owner = Self };
+        if (!_entry.SendInternal(element))
         {
             // The pipeline is gone; the registry fails everything else.
             Context.Stop(Self);
-            return false;
-        }
-
-        _inFlight.Enqueue(new InFlight(element, null, purpose));
-        return true;
-    }
-
-    private bool Write(Element element)
-    {
-        _context.Counters.EnteredPipeline();
-        if (_context.Pipeline.TryWrite(element))
-        {
-            return true;
-        }
-
-        _context.Counters.LeftPipeline();
-        return false;
-    }
-
-    private void FailAll(Exception error)
-    {
-        while (_inFlight.TryDequeue(out var flight))
-        {
-            flight.Operation?.Fail(error);
-        }
-
-        while (_pending.TryDequeue(out var operation))
-        {
-            operation.Fail(error);
         }
     }
-
-    private readonly record struct InFlight(Element Element, SessionOperation? Operation, Purpose Purpose);
 }

@@ -3,33 +3,41 @@ using Akka.Actor;
 namespace Streaming.Sessions;
 
 /// <summary>
-/// The one place that maps a session id to its actor (so cluster sharding can take its place). It creates a
-/// session's actor on the session's first operation, buffers a session's operations while its actor hands off
-/// (passivates or leaves after a close), and runs the engine's shutdown: every actor finishes what it accepted
-/// and saves its open session, then the pipeline's input completes.
+/// Owns the <see cref="SessionDirectory"/> (the one map from session id to session, which callers read
+/// directly) and the sessions' life cycles: it starts a <see cref="SessionActor"/> to load each new entry, sweeps
+/// for idle sessions to passivate, and runs the engine's shutdown: every session finishes what it accepted and
+/// is saved if open, then the pipeline's input completes. An idle resident session has no actor.
 /// </summary>
-internal sealed class SessionRegistry : UntypedActor
+internal sealed class SessionRegistry : UntypedActor, IWithTimers
 {
-    private readonly SessionContext _context;
-    private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, string> _ids = [];
-    private readonly Dictionary<string, List<SessionOperation>> _handingOff = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _passivated = new(StringComparer.Ordinal);
+    private readonly SessionDirectory _directory;
+    private readonly Dictionary<SessionEntry, IActorRef> _actors = [];
+    private readonly Dictionary<IActorRef, SessionEntry> _entries = [];
     private long _created;
     private bool _stopping;
     private bool _inputCompleted;
     private Exception? _failure;
     private IActorRef? _shutdownRequester;
 
-    public SessionRegistry(SessionContext context) => _context = context;
+    public SessionRegistry(SessionDirectory directory) => _directory = directory;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private SessionContext SessionContext => _directory.Context;
+
+    protected override void PreStart()
+    {
+        if (SessionContext.Options.PassivateAfter is { } after)
+        {
+            // Sessions passivate between PassivateAfter and 1.5 times it after their last activity.
+            Timers.StartPeriodicTimer(nameof(Sweep), Sweep.Instance, after / 2);
+        }
+    }
 
     protected override void PostStop()
     {
-        // The actor system is going away: whatever waits here would never be answered.
-        foreach (var id in _handingOff.Keys.ToList())
-        {
-            FailHeld(id, "its actor system stopped");
-        }
+        // The actor system is going away: whatever waits in a session would never be answered.
+        FailAll("its actor system stopped");
     }
 
     // A session actor that throws has a bug; restarting it would silently reset the session.
@@ -39,69 +47,26 @@ internal sealed class SessionRegistry : UntypedActor
     {
         switch (message)
         {
-            case SessionOperation operation:
-                Route(operation);
+            case Activate activate:
+                OnActivate(activate.Entry);
                 break;
-            case RequestHandoff request:
-                if (!_stopping && _failure is null && _children.TryGetValue(request.SessionId, out var child) && !_handingOff.ContainsKey(request.SessionId))
-                {
-                    _handingOff[request.SessionId] = [];
-                    child.Tell(Handoff.Instance);
-                }
-
-                break;
-            case KeepRouting keep:
-                if (_handingOff.Remove(keep.SessionId, out var held))
-                {
-                    foreach (var operation in held)
-                    {
-                        // Routing stays in order: the buffered operations go before anything newer.
-                        if (_stopping || _failure is not null || !_children.TryGetValue(keep.SessionId, out var target))
-                        {
-                            operation.Fail(SessionContext.Stopped(operation.SessionId, "it is shutting down"));
-                        }
-                        else
-                        {
-                            target.Tell(operation);
-                        }
-                    }
-                }
-
-                break;
-            case HandedOff handedOff:
-                OnHandedOff(handedOff);
+            case Sweep:
+                OnSweep();
                 break;
             case Terminated terminated:
-                if (_ids.Remove(terminated.ActorRef, out var id))
-                {
-                    _children.Remove(id);
-                    FailHeld(id, "the session's actor stopped");
-                }
-
-                CompleteShutdownIfDone();
+                OnTerminated(terminated.ActorRef);
                 break;
             case Shutdown:
-                _stopping = true;
-                _shutdownRequester = Sender;
-                foreach (var sessionActor in _children.Values)
-                {
-                    sessionActor.Tell(SessionShutdown.Instance);
-                }
-
-                CompleteShutdownIfDone();
+                OnShutdown();
                 break;
             case PipelineStopped stopped:
                 if (!_inputCompleted)
                 {
                     _failure = stopped.Error ?? new InvalidOperationException("the pipeline completed before its input did");
-                    foreach (var sessionActor in _children.Values)
+                    FailAll("its pipeline failed: " + _failure.Message);
+                    foreach (var actor in _actors.Values)
                     {
-                        sessionActor.Tell(new PipelineFailed(_failure));
-                    }
-
-                    foreach (var heldId in _handingOff.Keys.ToList())
-                    {
-                        FailHeld(heldId, "its pipeline failed: " + _failure.Message);
+                        actor.Tell(new PipelineFailed(_failure));
                     }
                 }
 
@@ -112,92 +77,114 @@ internal sealed class SessionRegistry : UntypedActor
         }
     }
 
-    private void Route(SessionOperation operation)
+    private void OnActivate(SessionEntry entry)
     {
-        var id = operation.SessionId;
-        if (_failure is not null || _stopping)
+        if (_failure is not null)
         {
-            operation.Fail(SessionContext.Stopped(id, _failure is null ? "it is shutting down" : "its pipeline failed: " + _failure.Message));
+            entry.Fail(SessionContext.Stopped(entry.Id, "its pipeline failed: " + _failure.Message));
             return;
         }
 
-        if (_handingOff.TryGetValue(id, out var held))
+        var wasPassivated = _directory.TakePassivated(entry.Id);
+        if (wasPassivated)
         {
-            held.Add(operation);
-            return;
+            SessionContext.Counters.SessionResumed();
         }
 
-        if (!_children.TryGetValue(id, out var child))
+        var actor = Start(entry, LifecyclePhase.Load, wasPassivated);
+        if (_stopping)
         {
-            var wasPassivated = _passivated.Remove(id);
-            if (wasPassivated)
-            {
-                _context.Counters.SessionResumed();
-            }
-
-            var context = _context;
-            child = Context.ActorOf(Props.Create(() => new SessionActor(id, context, wasPassivated)), $"session-{++_created}");
-            Context.Watch(child);
-            _children[id] = child;
-            _ids[child] = id;
+            actor.Tell(SessionShutdown.Instance);
         }
-
-        child.Tell(operation);
     }
 
-    private void OnHandedOff(HandedOff handedOff)
+    private void OnSweep()
     {
-        var id = handedOff.SessionId;
-        if (_children.Remove(id, out var child))
+        if (_stopping || _failure is not null)
         {
-            _ids.Remove(child);
+            return;
         }
 
-        if (handedOff.Passivated)
+        var afterMs = (long)SessionContext.Options.PassivateAfter!.Value.TotalMilliseconds;
+        var now = Environment.TickCount64;
+        foreach (var entry in _directory.Entries)
         {
-            _passivated.Add(id);
-            _context.Counters.SessionPassivated();
-        }
-
-        if (_handingOff.Remove(id, out var held))
-        {
-            // The next operation creates a fresh actor, which resumes the session from the store.
-            foreach (var operation in held)
+            if (!_actors.ContainsKey(entry) && entry.TryHoldForPassivation(now, afterMs))
             {
-                Route(operation);
+                Start(entry, LifecyclePhase.Passivate, wasPassivated: false);
+            }
+        }
+    }
+
+    private void OnTerminated(IActorRef actor)
+    {
+        if (_entries.Remove(actor, out var entry))
+        {
+            _actors.Remove(entry);
+            if (entry.FailIfAbandoned(SessionContext.Stopped(entry.Id, "the session's actor stopped")))
+            {
+                // It stopped in the middle of a phase (a bug, or the pipeline failed): its operations failed.
+            }
+            else if (_stopping && _failure is null && entry.TryAttach())
+            {
+                // It finished its phase as the shutdown began: save the session now.
+                Start(entry, LifecyclePhase.Shutdown, wasPassivated: false);
             }
         }
 
         CompleteShutdownIfDone();
     }
 
-    private void FailHeld(string id, string why)
+    private void OnShutdown()
     {
-        if (_handingOff.Remove(id, out var held))
+        _stopping = true;
+        _shutdownRequester = Sender;
+        _directory.Refuse("it is shutting down");
+        foreach (var entry in _directory.Entries)
         {
-            foreach (var operation in held)
+            if (_actors.TryGetValue(entry, out var actor))
             {
-                operation.Fail(SessionContext.Stopped(id, why));
+                actor.Tell(SessionShutdown.Instance);
             }
+            else if (entry.TryAttach())
+            {
+                Start(entry, LifecyclePhase.Shutdown, wasPassivated: false);
+            }
+        }
+
+        CompleteShutdownIfDone();
+    }
+
+    private IActorRef Start(SessionEntry entry, LifecyclePhase phase, bool wasPassivated)
+    {
+        var context = SessionContext;
+        var actor = Context.ActorOf(Props.Create(() => new SessionActor(entry, context, phase, wasPassivated)), $"session-{++_created}");
+        Context.Watch(actor);
+        _actors[entry] = actor;
+        _entries[actor] = entry;
+        return actor;
+    }
+
+    private void FailAll(string why)
+    {
+        _directory.Refuse(why);
+        foreach (var entry in _directory.Entries)
+        {
+            entry.Fail(SessionContext.Stopped(entry.Id, why));
         }
     }
 
     private void CompleteShutdownIfDone()
     {
-        if (!_stopping || _children.Count > 0)
+        if (!_stopping || _actors.Count > 0)
         {
             return;
-        }
-
-        foreach (var id in _handingOff.Keys.ToList())
-        {
-            FailHeld(id, "it is shutting down");
         }
 
         if (!_inputCompleted)
         {
             _inputCompleted = true;
-            _context.Pipeline.TryComplete();
+            SessionContext.Pipeline.TryComplete();
         }
 
         _shutdownRequester?.Tell(ShutdownComplete.Instance);

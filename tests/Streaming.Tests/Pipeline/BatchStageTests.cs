@@ -8,7 +8,7 @@ namespace Streaming.Tests.Pipeline;
 public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
 {
     private static Element Token(string session, int step) =>
-        new(ElementKind.Token, session, ActorRefs.Nobody, layerCount: 1) { Position = step };
+        new(ElementKind.Token, session, layerCount: 1) { Position = step };
 
     private static BatchStage Stage(RecordingProcessor processor, int maxBatchSize = 16, StageCounters? counters = null) =>
         new(() => processor, new BatchSettings(maxBatchSize, maxBatchSize, TimeSpan.Zero), counters ?? new StageCounters("test"));

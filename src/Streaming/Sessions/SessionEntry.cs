@@ -1,0 +1,453 @@
+using Debug = System.Diagnostics.Debug;
+using Akka.Actor;
+using Streaming.Pipeline;
+
+namespace Streaming.Sessions;
+
+/// <summary>
+/// One session on this engine, as its operations see it: open or not, its position, the order of its operations,
+/// how many of them are in the pipeline (at most <see cref="EngineOptions.MaxInFlightPerSession"/>; the rest wait
+/// here) and the replies. Callers apply operations to it on their own threads under its lock, and the pipeline's
+/// sink completes them, so a resident session costs no actor and a token no actor hop.
+/// <para>
+/// Its <see cref="SessionActor"/> owns its life cycle: while the actor loads the session from the store,
+/// passivates it or saves it at shutdown, the entry is <em>held</em> (new operations wait in order) and only
+/// the actor sends elements. A gone entry has left the directory; an operation that finds it gone looks again.
+/// </para>
+/// </summary>
+internal sealed class SessionEntry
+{
+    private readonly SessionDirectory _directory;
+    // Elements in the pipeline, in the order sent (the pipeline keeps a session's order).
+    private readonly Queue<Element> _inFlight = new();
+    private Queue<SessionOperation>? _waiting;
+    private IActorRef? _idleWatcher;
+    private string? _closedBecause;
+    private long _position;
+    private long _lastUsed;
+    private bool _open;
+    private bool _held;
+    private bool _attached;
+    private bool _gone;
+
+    /// <summary>A new entry is held and attached: its actor loads the session first.</summary>
+    public SessionEntry(string id, SessionDirectory directory)
+    {
+        Id = id;
+        _directory = directory;
+        _held = true;
+        _attached = true;
+        _lastUsed = Environment.TickCount64;
+    }
+
+    /// <summary>What the lifecycle actor finds when it asks to hold an idle entry.</summary>
+    public enum HoldResult
+    {
+        Held,
+        Busy,
+        Gone,
+    }
+
+    public string Id { get; }
+
+    private SessionContext Context => _directory.Context;
+
+    private bool Idle => _inFlight.Count == 0 && _waiting is not { Count: > 0 };
+
+    /// <summary>
+    /// Applies <paramref name="operation"/> in order, or queues it (held, or at the in-flight limit). False when
+    /// the entry is gone: the caller looks the session up again.
+    /// </summary>
+    public bool TrySubmit(SessionOperation operation)
+    {
+        lock (this)
+        {
+            if (_gone)
+            {
+                return false;
+            }
+
+            _lastUsed = Environment.TickCount64;
+            if (_held || _waiting is { Count: > 0 } || _inFlight.Count >= Context.Options.MaxInFlightPerSession)
+            {
+                (_waiting ??= new Queue<SessionOperation>()).Enqueue(operation);
+            }
+            else
+            {
+                Start(operation);
+                RemoveIfClosedAndIdle();
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The pipeline's sink: <paramref name="element"/> has left the last stage.</summary>
+    public void Completed(Element element)
+    {
+        IActorRef? watcher;
+        lock (this)
+        {
+            var first = _inFlight.Dequeue();
+            Debug.Assert(ReferenceEquals(first, element), "the pipeline keeps each session's elements in order");
+            _lastUsed = Environment.TickCount64;
+            Drain();
+            watcher = TakeIdleWatcher();
+            RemoveIfClosedAndIdle();
+        }
+
+        // Outside the lock: one sink thread completes a session's elements, so replies keep their order anyway.
+        if (element.Operation is { } operation)
+        {
+            operation.Reply(element, Context);
+        }
+        else
+        {
+            element.Owner?.Tell(element, ActorRefs.NoSender);
+        }
+
+        watcher?.Tell(EntryIdle.Instance, ActorRefs.NoSender);
+    }
+
+    // ---- Lifecycle actor and registry ----
+
+    public long Position
+    {
+        get
+        {
+            lock (this)
+            {
+                return _position;
+            }
+        }
+    }
+
+    public bool IsOpen
+    {
+        get
+        {
+            lock (this)
+            {
+                return _open;
+            }
+        }
+    }
+
+    /// <summary>The registry attaches an actor to an entry that has none (shutdown); false when gone or attached already.</summary>
+    public bool TryAttach()
+    {
+        lock (this)
+        {
+            if (_gone || _attached)
+            {
+                return false;
+            }
+
+            _attached = true;
+            return true;
+        }
+    }
+
+    /// <summary>Holds and attaches an open, idle entry unused for <paramref name="afterMs"/>, for passivation.</summary>
+    public bool TryHoldForPassivation(long now, long afterMs)
+    {
+        lock (this)
+        {
+            if (_gone || _attached || _held || !_open || !Idle || now - _lastUsed < afterMs)
+            {
+                return false;
+            }
+
+            _held = _attached = true;
+            return true;
+        }
+    }
+
+    /// <summary>Holds the entry once everything accepted has finished; when busy, <paramref name="watcher"/> hears <see cref="EntryIdle"/> later.</summary>
+    public HoldResult HoldWhenIdle(IActorRef watcher)
+    {
+        lock (this)
+        {
+            if (_gone)
+            {
+                return HoldResult.Gone;
+            }
+
+            if (!_held && Idle)
+            {
+                _held = true;
+                return HoldResult.Held;
+            }
+
+            _idleWatcher = watcher;
+            return HoldResult.Busy;
+        }
+    }
+
+    /// <summary>Sends an element of the lifecycle actor (held or not); false when the pipeline no longer accepts elements.</summary>
+    public bool SendInternal(Element element)
+    {
+        lock (this)
+        {
+            return Write(element);
+        }
+    }
+
+    /// <summary>Loaded from the store: the restore element goes first, then the session is open at <paramref name="position"/>.</summary>
+    public bool Resume(Element restore, long position)
+    {
+        lock (this)
+        {
+            if (!Write(restore))
+            {
+                return false;
+            }
+
+            _open = true;
+            _position = position;
+            return true;
+        }
+    }
+
+    /// <summary>Operations flow again (those that waited first).</summary>
+    public void Release(string? closedBecause = null)
+    {
+        IActorRef? watcher;
+        lock (this)
+        {
+            if (closedBecause is not null)
+            {
+                _closedBecause = closedBecause;
+            }
+
+            _held = false;
+            Drain();
+            watcher = TakeIdleWatcher();
+            RemoveIfClosedAndIdle();
+        }
+
+        watcher?.Tell(EntryIdle.Instance, ActorRefs.NoSender);
+    }
+
+    /// <summary>The lifecycle actor is done; a session left closed then leaves the directory.</summary>
+    public void Detach()
+    {
+        lock (this)
+        {
+            _attached = false;
+            RemoveIfClosedAndIdle();
+        }
+    }
+
+    /// <summary>
+    /// Ends a passivation whose snapshot is saved: when nothing arrived meanwhile, frees the slots (the close
+    /// element goes last) and leaves the directory; the next operation resumes the session from the store.
+    /// </summary>
+    public bool TryFinishPassivation(Element close)
+    {
+        lock (this)
+        {
+            if (_waiting is { Count: > 0 } || !Write(close))
+            {
+                return false;
+            }
+
+            _open = false;
+            _directory.MarkPassivated(Id);
+            Leave(null);
+            return true;
+        }
+    }
+
+    /// <summary>Leaves the directory (shutdown: saved or closed); anything still waiting is refused.</summary>
+    public void Remove(Exception refusal)
+    {
+        lock (this)
+        {
+            Leave(refusal);
+        }
+    }
+
+    /// <summary>Fails everything in flight and waiting with <paramref name="error"/> and leaves the directory (the pipeline is gone).</summary>
+    public void Fail(Exception error)
+    {
+        Element[] inFlight;
+        lock (this)
+        {
+            inFlight = _inFlight.ToArray();
+            _inFlight.Clear();
+            Leave(error);
+        }
+
+        foreach (var element in inFlight)
+        {
+            element.Operation?.Fail(error);
+        }
+    }
+
+    /// <summary>When the actor stopped without detaching (mid-phase), fails the entry like <see cref="Fail"/>; true then.</summary>
+    public bool FailIfAbandoned(Exception error)
+    {
+        lock (this)
+        {
+            if (_gone || !_attached)
+            {
+                return false;
+            }
+        }
+
+        Fail(error);
+        return true;
+    }
+
+    // ---- Under the lock ----
+
+    private void Leave(Exception? refusal)
+    {
+        _gone = true;
+        _idleWatcher = null;
+        _directory.Remove(this);
+        while (_waiting is { Count: > 0 })
+        {
+            var operation = _waiting.Dequeue();
+            operation.Fail(refusal ?? SessionContext.Stopped(Id, "the session left without applying it"));
+        }
+    }
+
+    private void Drain()
+    {
+        var limit = Context.Options.MaxInFlightPerSession;
+        while (!_held && _waiting is { Count: > 0 } && _inFlight.Count < limit)
+        {
+            Start(_waiting.Dequeue());
+        }
+    }
+
+    private IActorRef? TakeIdleWatcher()
+    {
+        if (_idleWatcher is null || _held || !Idle)
+        {
+            return null;
+        }
+
+        var watcher = _idleWatcher;
+        _idleWatcher = null;
+        return watcher;
+    }
+
+    // A closed (or never opened) session keeps nothing: its entry leaves once no actor works on it.
+    private void RemoveIfClosedAndIdle()
+    {
+        if (!_open && !_attached && !_held && !_gone && Idle)
+        {
+            Leave(null);
+        }
+    }
+
+    private void Start(SessionOperation operation)
+    {
+        var layers = Context.LayerCount;
+        switch (operation)
+        {
+            case OpenOperation open when _open:
+                open.Fail(new EngineException(EngineErrorCode.SessionAlreadyOpen,
+                    "the session is already open; close it first, or restore a snapshot to replace its state.", Id));
+                break;
+            case OpenOperation open:
+                if (Send(new Element(ElementKind.Open, this, layers) { States = open.States }, open))
+                {
+                    _open = true;
+                    _position = 0;
+                    Context.Counters.SessionOpened();
+                }
+
+                break;
+            case RestoreOperation restore:
+                if (Send(new Element(ElementKind.Restore, this, layers) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, restore))
+                {
+                    if (!_open)
+                    {
+                        Context.Counters.SessionOpened();
+                    }
+
+                    _open = true;
+                    _position = restore.Snapshot.Position;
+                }
+
+                break;
+            case not null when !_open:
+                operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
+                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it with OpenAsync or RestoreAsync first.", Id));
+                break;
+            case PushOperation push:
+                if (Send(new Element(ElementKind.Token, this, layers) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
+                {
+                    _position++;
+                }
+
+                break;
+            case SnapshotOperation snapshot:
+                Send(new Element(ElementKind.Snapshot, this, layers) { Position = _position }, snapshot);
+                break;
+            case ReplayOperation replay:
+                var element = new Element(ElementKind.Replay, this, layers)
+                {
+                    Data = replay.Values,
+                    Ids = replay.Ids,
+                    Steps = replay.Steps,
+                    States = replay.From,
+                    Position = _position + replay.Steps,
+                };
+                if (Send(element, replay))
+                {
+                    _position += replay.Steps;
+                }
+
+                break;
+            case ResetOperation reset:
+                if (Send(new Element(ElementKind.Reset, this, layers), reset))
+                {
+                    _position = 0;
+                }
+
+                break;
+            case CloseOperation close:
+                if (Send(new Element(ElementKind.Close, this, layers), close))
+                {
+                    _open = false;
+                    _closedBecause = "it was closed";
+                    Context.Counters.SessionClosed();
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"unknown session operation {operation?.GetType().Name}.");
+        }
+    }
+
+    private bool Send(Element element, SessionOperation operation)
+    {
+        element.Operation = operation;
+        if (Write(element))
+        {
+            return true;
+        }
+
+        operation.Fail(SessionContext.Stopped(Id, "its pipeline no longer accepts elements"));
+        return false;
+    }
+
+    // Under the lock, so the channel receives a session's elements in the order they were applied.
+    private bool Write(Element element)
+    {
+        Context.Counters.EnteredPipeline();
+        if (Context.Pipeline.TryWrite(element))
+        {
+            _inFlight.Enqueue(element);
+            return true;
+        }
+
+        Context.Counters.LeftPipeline();
+        return false;
+    }
+}
