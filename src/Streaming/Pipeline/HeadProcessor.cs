@@ -48,7 +48,7 @@ internal sealed class HeadProcessor(IRecurrentBackend backend) : IBatchProcessor
         backend.ApplyHead(_input.AsMemory(0, count * _inputSize), count, _output.AsMemory(0, count * _outputSize));
         for (var i = 0; i < count; i++)
         {
-            _tokens[i].Data = _output.AsSpan(i * _outputSize, _outputSize).ToArray();
+            _tokens[i].Data = LayerProcessor.Reuse(_tokens[i].Data, _output.AsSpan(i * _outputSize, _outputSize));
         }
     }
 

@@ -148,9 +148,18 @@ internal sealed class LayerProcessor : IBatchProcessor
         _layer.Step(_slab, _stepSlots.AsMemory(0, count), input, _output.AsMemory(0, count * outputSize));
         for (var i = 0; i < count; i++)
         {
-            _tokens[i].Data = _output.AsSpan(i * outputSize, outputSize).ToArray();
+            _tokens[i].Data = Reuse(_tokens[i].Data, _output.AsSpan(i * outputSize, outputSize));
             _tokens[i].Ids = null;
         }
+    }
+
+    // A token's vector belongs to its element alone (the caller's values were copied when accepted), so an
+    // output of the same width overwrites it instead of allocating per token and layer.
+    internal static float[] Reuse(float[] data, ReadOnlySpan<float> output)
+    {
+        var target = data.Length == output.Length ? data : new float[output.Length];
+        output.CopyTo(target);
+        return target;
     }
 
     private float[] Embed(int[] ids)

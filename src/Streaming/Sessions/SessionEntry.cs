@@ -321,6 +321,12 @@ internal sealed class SessionEntry
         {
             Start(_waiting.Dequeue());
         }
+
+        // Most sessions wait only for their open while loading: an idle session keeps no queue.
+        if (_waiting is { Count: 0 })
+        {
+            _waiting = null;
+        }
     }
 
     private IActorRef? TakeIdleWatcher()
