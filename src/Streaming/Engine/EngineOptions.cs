@@ -9,7 +9,11 @@ public sealed record EngineOptions
     /// <summary>The defaults.</summary>
     public static EngineOptions Default { get; } = new();
 
-    /// <summary>The compute backend (default <see cref="BackendOptions.Managed"/>).</summary>
+    /// <summary>
+    /// The compute backend (default <see cref="BackendOptions.Managed"/>). With <see cref="BackendOptions.Threads"/>
+    /// left at 0 the engine gives each layer stage an equal share of the cores (at least one thread), since the
+    /// layers of the pipeline compute at the same time; a positive value is used as it is.
+    /// </summary>
     public BackendOptions Backend { get; init; } = BackendOptions.Managed;
 
     /// <summary>The most elements one stage computes in one batch (default 1024).</summary>
@@ -42,6 +46,15 @@ public sealed record EngineOptions
 
     /// <summary>Test hook: called on the stage's thread with each batch's stage name and session ids, in batch order.</summary>
     internal Action<string, IReadOnlyList<string>>? BatchObserver { get; init; }
+
+    /// <summary>
+    /// The backend options the engine creates its backend with: <see cref="Backend"/>, with automatic threads
+    /// resolved to <c>max(1, cores / layers)</c>. Layer k+1 computes batch n while layer k computes batch n+1,
+    /// so stages that each took every core would oversubscribe the machine (on 2 cores, two stages of two
+    /// threads each ran the Managed engine at half the throughput of one thread each).
+    /// </summary>
+    internal BackendOptions ResolveBackend(int layers, int processors) =>
+        Backend.Threads > 0 ? Backend : Backend with { Threads = Math.Max(1, processors / Math.Max(1, layers)) };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()

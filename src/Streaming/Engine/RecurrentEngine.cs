@@ -65,7 +65,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(weights);
         options ??= EngineOptions.Default;
         options.Validate();
-        var backend = RecurrentBackends.Create(weights, options.Backend);
+        var backend = RecurrentBackends.Create(weights, options.ResolveBackend(weights.Spec.Recurrent.NumLayers, Environment.ProcessorCount));
         try
         {
             var counters = new EngineCounters();
