@@ -1,0 +1,188 @@
+using Streaming.Cells.Model;
+using Streaming.Cells.Weights;
+
+namespace Streaming.Generators.Reference;
+
+/// <summary>
+/// A direct float64 transcription of PyTorch's documented equations for a recurrent stack (RNN, GRU,
+/// LSTM with proj_size; stacked, bidirectional), for the configurations libtorch has no module for:
+/// TorchSharp's nn.LSTM lacks proj_size. The same logic as tests/Cells.Tests/Oracle/Float64Reference,
+/// which OracleAgreementTests checks against libtorch. Slow and obvious on purpose. No embedding or head.
+/// </summary>
+internal sealed class Float64ReferenceModel : IReferenceModel
+{
+    private Float64ReferenceModel(ModelWeights weights) => Weights = weights;
+
+    public ModelWeights Weights { get; }
+
+    public string Oracle => "float64 reference";
+
+    /// <summary>
+    /// Draws the parameters as PyTorch's <c>RNNBase.reset_parameters</c> does, under <paramref name="seed"/>:
+    /// every parameter, in registration order (per layer and direction: weight_ih, weight_hh, bias_ih,
+    /// bias_hh, weight_hr), uniform in (-1/sqrt(hidden_size), 1/sqrt(hidden_size)), drawn by libtorch.
+    /// </summary>
+    public static Float64ReferenceModel Create(ModelSpec spec, int seed)
+    {
+        if (spec.Embedding is not null || spec.Head is not null)
+        {
+            throw new ArgumentException("the float64 reference covers the recurrent stack only; the spec has an embedding or a head.", nameof(spec));
+        }
+
+        var r = spec.Recurrent;
+        var gates = r.Mode switch
+        {
+            RecurrentMode.Lstm => 4,
+            RecurrentMode.Gru => 3,
+            _ => 1,
+        };
+        var bound = 1 / Math.Sqrt(r.HiddenSize);
+        var tensors = new Dictionary<string, FloatTensor>(StringComparer.Ordinal);
+        TorchSharp.torch.manual_seed(seed);
+        for (var layer = 0; layer < r.NumLayers; layer++)
+        {
+            for (var d = 0; d < r.Directions; d++)
+            {
+                var suffix = $"_l{layer}" + (d == 1 ? "_reverse" : "");
+                tensors["weight_ih" + suffix] = Uniform(bound, gates * r.HiddenSize, r.LayerInputSize(layer));
+                tensors["weight_hh" + suffix] = Uniform(bound, gates * r.HiddenSize, r.OutputSize);
+                if (r.Bias)
+                {
+                    tensors["bias_ih" + suffix] = Uniform(bound, gates * r.HiddenSize);
+                    tensors["bias_hh" + suffix] = Uniform(bound, gates * r.HiddenSize);
+                }
+
+                if (r.ProjSize > 0)
+                {
+                    tensors["weight_hr" + suffix] = Uniform(bound, r.ProjSize, r.HiddenSize);
+                }
+            }
+        }
+
+        return new Float64ReferenceModel(ModelWeights.FromTensors(spec, tensors));
+    }
+
+    public ForwardResult Forward(IReadOnlyList<Step> steps, RecurrentState initial)
+    {
+        var spec = Weights.Spec.Recurrent;
+        int dirs = spec.Directions, hs = spec.HiddenSize, os = spec.OutputSize, length = steps.Count;
+        var layerInput = steps.Select(s => s.Vector!.Select(v => (double)v).ToArray()).ToArray();
+        var hn = new float[spec.NumLayers * dirs * os];
+        var cn = spec.HasCellState ? new float[spec.NumLayers * dirs * hs] : null;
+        for (var layer = 0; layer < spec.NumLayers; layer++)
+        {
+            var layerOutput = new double[length][];
+            for (var t = 0; t < length; t++)
+            {
+                layerOutput[t] = new double[dirs * os];
+            }
+
+            for (var d = 0; d < dirs; d++)
+            {
+                var w = Weights.Layers[layer][d];
+                var row = layer * dirs + d;
+                var h = initial.H.AsSpan(row * os, os).ToArray().Select(v => (double)v).ToArray();
+                var c = initial.C is null ? new double[hs] : initial.C.AsSpan(row * hs, hs).ToArray().Select(v => (double)v).ToArray();
+                for (var s = 0; s < length; s++)
+                {
+                    var t = d == 0 ? s : length - 1 - s;
+                    (h, c) = Cell(spec.Mode, w, layerInput[t], h, c, hs);
+                    h.CopyTo(layerOutput[t], d * os);
+                }
+
+                for (var j = 0; j < os; j++)
+                {
+                    hn[row * os + j] = (float)h[j];
+                }
+
+                for (var j = 0; cn is not null && j < hs; j++)
+                {
+                    cn[row * hs + j] = (float)c[j];
+                }
+            }
+
+            layerInput = layerOutput;
+        }
+
+        var outputs = layerInput.Select(o => o.Select(v => (float)v).ToArray()).ToArray();
+        return new ForwardResult(outputs, new RecurrentState(hn, cn));
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static FloatTensor Uniform(double bound, params long[] shape)
+    {
+        using var t = TorchSharp.torch.empty(shape).uniform_(-bound, bound);
+        return new FloatTensor(shape.Select(d => (int)d).ToArray(), t.data<float>().ToArray());
+    }
+
+    private static (double[] H, double[] C) Cell(RecurrentMode mode, LayerWeights w, double[] x, double[] h, double[] c, int hs)
+    {
+        var gi = Affine(w.WeightIh, w.BiasIh, x);
+        var gh = Affine(w.WeightHh, w.BiasHh, h);
+        switch (mode)
+        {
+            case RecurrentMode.RnnTanh:
+                return (gi.Select((v, j) => Math.Tanh(v + gh[j])).ToArray(), c);
+            case RecurrentMode.RnnRelu:
+                return (gi.Select((v, j) => Math.Max(0, v + gh[j])).ToArray(), c);
+            case RecurrentMode.Gru:
+                {
+                    var next = new double[hs];
+                    for (var j = 0; j < hs; j++)
+                    {
+                        var r = Sigmoid(gi[j] + gh[j]);
+                        var z = Sigmoid(gi[hs + j] + gh[hs + j]);
+                        var n = Math.Tanh(gi[2 * hs + j] + r * gh[2 * hs + j]);
+                        next[j] = (1 - z) * n + z * h[j];
+                    }
+
+                    return (next, c);
+                }
+
+            case RecurrentMode.Lstm:
+                {
+                    var cNext = new double[hs];
+                    var hFull = new double[hs];
+                    for (var j = 0; j < hs; j++)
+                    {
+                        var i = Sigmoid(gi[j] + gh[j]);
+                        var f = Sigmoid(gi[hs + j] + gh[hs + j]);
+                        var g = Math.Tanh(gi[2 * hs + j] + gh[2 * hs + j]);
+                        var o = Sigmoid(gi[3 * hs + j] + gh[3 * hs + j]);
+                        cNext[j] = f * c[j] + i * g;
+                        hFull[j] = o * Math.Tanh(cNext[j]);
+                    }
+
+                    // h_t = W_hr (o * tanh(c_t)) with a projection; the cell state keeps hidden_size.
+                    return (w.WeightHr is null ? hFull : Affine(w.WeightHr, null, hFull), cNext);
+                }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown recurrent mode");
+        }
+    }
+
+    private static double[] Affine(FloatTensor weight, FloatTensor? bias, double[] x)
+    {
+        int rows = weight.Shape[0], cols = weight.Shape[1];
+        var wv = weight.Data.Span;
+        var result = new double[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            double sum = bias is null ? 0 : bias.Data.Span[r];
+            for (var k = 0; k < cols; k++)
+            {
+                sum += (double)wv[r * cols + k] * x[k];
+            }
+
+            result[r] = sum;
+        }
+
+        return result;
+    }
+
+    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+}
