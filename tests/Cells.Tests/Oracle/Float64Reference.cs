@@ -1,3 +1,4 @@
+using Streaming.TestSupport;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
 
@@ -43,7 +44,7 @@ internal static class Float64Reference
                     {
                         var t = d == 0 ? s : sequenceLength - 1 - s;
                         var x = new ReadOnlySpan<double>(layerInput, (t * batch + b) * inSize, inSize).ToArray();
-                        (h, c) = Cell(spec.Mode, w, x, h, c, hs);
+                        (h, c) = Float64Cells.Step(spec.Mode, w, x, h, c, hs);
                         for (var j = 0; j < os; j++)
                         {
                             layerOutput[((t * batch + b) * dirs + d) * os + j] = h[j];
@@ -67,71 +68,4 @@ internal static class Float64Reference
 
         return new SequenceResult(layerInput.Select(v => (float)v).ToArray(), hn, cn);
     }
-
-    private static (double[] H, double[] C) Cell(RecurrentMode mode, LayerWeights w, double[] x, double[] h, double[] c, int hs)
-    {
-        var gi = Affine(w.WeightIh, w.BiasIh, x);
-        var gh = Affine(w.WeightHh, w.BiasHh, h);
-        switch (mode)
-        {
-            case RecurrentMode.RnnTanh:
-                return (gi.Select((v, j) => Math.Tanh(v + gh[j])).ToArray(), c);
-            case RecurrentMode.RnnRelu:
-                return (gi.Select((v, j) => Math.Max(0, v + gh[j])).ToArray(), c);
-            case RecurrentMode.Gru:
-                {
-                    var hNew = new double[hs];
-                    for (var j = 0; j < hs; j++)
-                    {
-                        var r = Sigmoid(gi[j] + gh[j]);
-                        var z = Sigmoid(gi[hs + j] + gh[hs + j]);
-                        var n = Math.Tanh(gi[2 * hs + j] + r * gh[2 * hs + j]);
-                        hNew[j] = (1 - z) * n + z * h[j];
-                    }
-
-                    return (hNew, c);
-                }
-
-            case RecurrentMode.Lstm:
-                {
-                    var cNew = new double[hs];
-                    var hFull = new double[hs];
-                    for (var j = 0; j < hs; j++)
-                    {
-                        var i = Sigmoid(gi[j] + gh[j]);
-                        var f = Sigmoid(gi[hs + j] + gh[hs + j]);
-                        var g = Math.Tanh(gi[2 * hs + j] + gh[2 * hs + j]);
-                        var o = Sigmoid(gi[3 * hs + j] + gh[3 * hs + j]);
-                        cNew[j] = f * c[j] + i * g;
-                        hFull[j] = o * Math.Tanh(cNew[j]);
-                    }
-
-                    return (w.WeightHr is null ? hFull : Affine(w.WeightHr, null, hFull), cNew);
-                }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(mode));
-        }
-    }
-
-    private static double[] Affine(FloatTensor weight, FloatTensor? bias, double[] x)
-    {
-        int rows = weight.Shape[0], cols = weight.Shape[1];
-        var wv = weight.Data.Span;
-        var result = new double[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            double sum = bias is null ? 0 : bias.Data.Span[r];
-            for (var k = 0; k < cols; k++)
-            {
-                sum += (double)wv[r * cols + k] * x[k];
-            }
-
-            result[r] = sum;
-        }
-
-        return result;
-    }
-
-    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
 }

@@ -1,3 +1,4 @@
+using Streaming.TestSupport;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
 
@@ -6,8 +7,8 @@ namespace Streaming.Generators.Reference;
 /// <summary>
 /// A direct float64 transcription of PyTorch's documented equations for a recurrent stack (RNN, GRU,
 /// LSTM with proj_size; stacked, bidirectional), for the configurations libtorch has no module for:
-/// TorchSharp's nn.LSTM lacks proj_size. The same logic as tests/Cells.Tests/Oracle/Float64Reference,
-/// which OracleAgreementTests checks against libtorch. Slow and obvious on purpose. No embedding or head.
+/// TorchSharp's nn.LSTM lacks proj_size. The cell equations are tests/Shared/Float64Cells, which
+/// OracleAgreementTests checks against libtorch. Slow and obvious on purpose. No embedding or head.
 /// </summary>
 internal sealed class Float64ReferenceModel : IReferenceModel
 {
@@ -86,7 +87,7 @@ internal sealed class Float64ReferenceModel : IReferenceModel
                 for (var s = 0; s < length; s++)
                 {
                     var t = d == 0 ? s : length - 1 - s;
-                    (h, c) = Cell(spec.Mode, w, layerInput[t], h, c, hs);
+                    (h, c) = Float64Cells.Step(spec.Mode, w, layerInput[t], h, c, hs);
                     h.CopyTo(layerOutput[t], d * os);
                 }
 
@@ -117,72 +118,4 @@ internal sealed class Float64ReferenceModel : IReferenceModel
         using var t = TorchSharp.torch.empty(shape).uniform_(-bound, bound);
         return new FloatTensor(shape.Select(d => (int)d).ToArray(), t.data<float>().ToArray());
     }
-
-    private static (double[] H, double[] C) Cell(RecurrentMode mode, LayerWeights w, double[] x, double[] h, double[] c, int hs)
-    {
-        var gi = Affine(w.WeightIh, w.BiasIh, x);
-        var gh = Affine(w.WeightHh, w.BiasHh, h);
-        switch (mode)
-        {
-            case RecurrentMode.RnnTanh:
-                return (gi.Select((v, j) => Math.Tanh(v + gh[j])).ToArray(), c);
-            case RecurrentMode.RnnRelu:
-                return (gi.Select((v, j) => Math.Max(0, v + gh[j])).ToArray(), c);
-            case RecurrentMode.Gru:
-                {
-                    var next = new double[hs];
-                    for (var j = 0; j < hs; j++)
-                    {
-                        var r = Sigmoid(gi[j] + gh[j]);
-                        var z = Sigmoid(gi[hs + j] + gh[hs + j]);
-                        var n = Math.Tanh(gi[2 * hs + j] + r * gh[2 * hs + j]);
-                        next[j] = (1 - z) * n + z * h[j];
-                    }
-
-                    return (next, c);
-                }
-
-            case RecurrentMode.Lstm:
-                {
-                    var cNext = new double[hs];
-                    var hFull = new double[hs];
-                    for (var j = 0; j < hs; j++)
-                    {
-                        var i = Sigmoid(gi[j] + gh[j]);
-                        var f = Sigmoid(gi[hs + j] + gh[hs + j]);
-                        var g = Math.Tanh(gi[2 * hs + j] + gh[2 * hs + j]);
-                        var o = Sigmoid(gi[3 * hs + j] + gh[3 * hs + j]);
-                        cNext[j] = f * c[j] + i * g;
-                        hFull[j] = o * Math.Tanh(cNext[j]);
-                    }
-
-                    // h_t = W_hr (o * tanh(c_t)) with a projection; the cell state keeps hidden_size.
-                    return (w.WeightHr is null ? hFull : Affine(w.WeightHr, null, hFull), cNext);
-                }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown recurrent mode");
-        }
-    }
-
-    private static double[] Affine(FloatTensor weight, FloatTensor? bias, double[] x)
-    {
-        int rows = weight.Shape[0], cols = weight.Shape[1];
-        var wv = weight.Data.Span;
-        var result = new double[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            double sum = bias is null ? 0 : bias.Data.Span[r];
-            for (var k = 0; k < cols; k++)
-            {
-                sum += (double)wv[r * cols + k] * x[k];
-            }
-
-            result[r] = sum;
-        }
-
-        return result;
-    }
-
-    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
 }
