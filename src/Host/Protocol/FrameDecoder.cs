@@ -1,0 +1,185 @@
+namespace Streaming.Host.Protocol;
+
+/// <summary>The body layout of every frame type, read side; docs/protocol.md has the same layouts as tables.</summary>
+internal static class FrameDecoder
+{
+    public static bool IsKnown(byte type) => type is >= 0x01 and <= 0x05 or >= 0x10 and <= 0x16 or >= 0x20 and <= 0x23;
+
+    /// <summary>Decodes the body (the bytes after the type byte) of a frame of a known type.</summary>
+    public static Frame Body(FrameType type, ReadOnlySpan<byte> body)
+    {
+        if (type == FrameType.Hello)
+        {
+            return Hello(body);
+        }
+
+        var reader = new FrameReader(body, type);
+        Frame frame = type switch
+        {
+            FrameType.Welcome => Welcome(ref reader),
+            FrameType.Ping => new PingFrame(reader.U64("nonce")),
+            FrameType.Pong => new PongFrame(reader.U64("nonce")),
+            FrameType.Error => Error(ref reader),
+            FrameType.Open => Open(ref reader),
+            FrameType.Token => Token(ref reader),
+            FrameType.SnapshotRequest => Header(ref reader, (s, q) => new SnapshotRequestFrame(s, q)),
+            FrameType.Restore => Restore(ref reader),
+            FrameType.Replay => Replay(ref reader),
+            FrameType.Reset => Header(ref reader, (s, q) => new ResetFrame(s, q)),
+            FrameType.Close => Header(ref reader, (s, q) => new CloseFrame(s, q)),
+            FrameType.Output => Output(ref reader),
+            FrameType.SnapshotReply => SnapshotReply(ref reader),
+            FrameType.ReplayOutputs => ReplayOutputs(ref reader),
+            FrameType.Ack => Ack(ref reader),
+            _ => throw new ProtocolException(ProtocolErrorCode.UnknownFrameType, $"frame type {type} has no decoder."),
+        };
+        reader.End();
+        return frame;
+    }
+
+    private static HelloFrame Hello(ReadOnlySpan<byte> body)
+    {
+        // Every Hello problem is a bad handshake: the peer may not speak this protocol at all.
+        if (body.Length != 6)
+        {
+            throw new ProtocolException(ProtocolErrorCode.BadHandshake,
+                $"Hello frame: {body.Length} byte(s) follow the type byte; expected 6 (magic 'RNNP' and a u16 version).");
+        }
+
+        if (!body[..4].SequenceEqual(FrameCodec.Magic.Span))
+        {
+            throw new ProtocolException(ProtocolErrorCode.BadHandshake,
+                $"Hello frame: the magic is {Convert.ToHexString(body[..4])}; expected 524E4E50 ('RNNP').");
+        }
+
+        return new HelloFrame((ushort)(body[4] | (body[5] << 8)));
+    }
+
+    private static WelcomeFrame Welcome(ref FrameReader reader)
+    {
+        var version = reader.U16("version");
+        var kind = reader.Kind("token kind");
+        var inputSize = reader.Count("input size");
+        var outputSize = reader.Count("output size");
+        var limits = new ProtocolLimits
+        {
+            MaxFrameBytes = reader.Count("maximum frame size"),
+            MaxSessionsPerConnection = reader.Count("maximum sessions per connection"),
+            MaxTokensInFlightPerSession = reader.Count("maximum tokens in flight per session"),
+            IdleTimeout = TimeSpan.FromMilliseconds(reader.U32("idle timeout")),
+        };
+        if (limits.Problem() is { } problem)
+        {
+            throw reader.Malformed("the limits are invalid: " + problem.Message);
+        }
+
+        var model = reader.String("model name");
+        return new WelcomeFrame(version, model, kind, inputSize, outputSize, limits);
+    }
+
+    private static ErrorFrame Error(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: true);
+        var code = reader.U16("error code");
+        var message = reader.String("message");
+        return new ErrorFrame(reader.Session!, reader.Sequence!.Value, code, message);
+    }
+
+    private static T Header<T>(ref FrameReader reader, Func<string, ulong, T> create)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        return create(reader.Session!, reader.Sequence!.Value);
+    }
+
+    private static OpenFrame Open(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var model = reader.String("model name");
+        var h0 = reader.FloatVector("h0");
+        var c0 = reader.FloatVector("c0");
+        return new OpenFrame(reader.Session!, reader.Sequence!.Value, model, h0, c0);
+    }
+
+    private static TokenFrame Token(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        return reader.Kind("token kind") == TokenKind.Vectors
+            ? TokenFrame.OfVector(reader.Session!, reader.Sequence!.Value, reader.FloatVector("vector"))
+            : TokenFrame.OfId(reader.Session!, reader.Sequence!.Value, reader.I32("token id"));
+    }
+
+    private static RestoreFrame Restore(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        return new RestoreFrame(reader.Session!, reader.Sequence!.Value, reader.ByteBlock("snapshot"));
+    }
+
+    private static SnapshotReplyFrame SnapshotReply(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        return new SnapshotReplyFrame(reader.Session!, reader.Sequence!.Value, reader.ByteBlock("snapshot"));
+    }
+
+    private static ReplayFrame Replay(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var kind = reader.Kind("input kind");
+        var steps = reader.Count("step count");
+        ReplayFrame frame;
+        if (kind == TokenKind.Vectors)
+        {
+            var width = Width(ref reader, "input width");
+            var inputs = reader.Floats((ulong)steps * (ulong)width, $"inputs ({steps} step(s) x {width})");
+            frame = ReplayFrame.OfVectors(reader.Session!, reader.Sequence!.Value, steps, width, inputs);
+        }
+        else
+        {
+            frame = ReplayFrame.OfIds(reader.Session!, reader.Sequence!.Value, reader.Ints((ulong)steps, "token ids"));
+        }
+
+        var h0 = reader.FloatVector("h0");
+        var c0 = reader.FloatVector("c0");
+        return frame with { H0 = h0, C0 = c0 };
+    }
+
+    private static OutputFrame Output(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var position = reader.Position("position");
+        return new OutputFrame(reader.Session!, reader.Sequence!.Value, position, reader.FloatVector("output"));
+    }
+
+    private static ReplayOutputsFrame ReplayOutputs(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var position = reader.Position("position");
+        var steps = reader.Count("step count");
+        var width = Width(ref reader, "output width");
+        var outputs = reader.Floats((ulong)steps * (ulong)width, $"outputs ({steps} step(s) x {width})");
+        return new ReplayOutputsFrame(reader.Session!, reader.Sequence!.Value, position, steps, width, outputs);
+    }
+
+    private static AckFrame Ack(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var acknowledged = reader.U8("acknowledged frame type");
+        if (!FrameCodec.IsAcknowledgeable(acknowledged))
+        {
+            throw reader.Malformed($"the acknowledged frame type is 0x{acknowledged:X2}; expected Open (0x10), Restore (0x13), Reset (0x15) or Close (0x16).");
+        }
+
+        return new AckFrame(reader.Session!, reader.Sequence!.Value, (FrameType)acknowledged);
+    }
+
+    private static int Width(ref FrameReader reader, string what)
+    {
+        var width = reader.Count(what);
+        if (width == 0)
+        {
+            // A zero width would let a tiny frame declare billions of steps.
+            throw reader.Malformed($"the {what} is 0; expected at least 1 float per step.");
+        }
+
+        return width;
+    }
+}

@@ -1,0 +1,47 @@
+using Streaming.Sessions;
+
+namespace Streaming.Host.Protocol;
+
+/// <summary>
+/// Error codes of the TCP protocol itself. They share the u16 code field of an Error frame with
+/// <see cref="EngineErrorCode"/> (1 to 99); protocol codes start at 100. The numbers are stable.
+/// </summary>
+public enum ProtocolErrorCode
+{
+    /// <summary>A frame's length prefix declares more than the maximum frame size. Closes the connection.</summary>
+    FrameTooLarge = 100,
+
+    /// <summary>The bytes end inside a frame: fewer bytes than its length prefix declares. Closes the connection.</summary>
+    TruncatedFrame = 101,
+
+    /// <summary>A frame's type byte is not one of <see cref="FrameType"/>. Closes the connection.</summary>
+    UnknownFrameType = 102,
+
+    /// <summary>
+    /// A frame's body does not follow its layout: a count that disagrees with the bytes that remain,
+    /// an unknown token kind, invalid UTF-8, trailing bytes. Closes the connection only when the
+    /// frame's sequence number could not be read.
+    /// </summary>
+    MalformedFrame = 103,
+
+    /// <summary>The first frame is not a Hello, or the Hello's magic is wrong. Closes the connection.</summary>
+    BadHandshake = 104,
+
+    /// <summary>The Hello asks for a protocol version the server does not speak. Closes the connection.</summary>
+    UnsupportedVersion = 105,
+
+    /// <summary>A session id is empty, longer than 128 UTF-8 bytes, or not valid UTF-8.</summary>
+    InvalidSessionId = 106,
+
+    /// <summary>An open or restore would exceed the sessions allowed on one connection.</summary>
+    TooManySessions = 107,
+
+    /// <summary>A token or replay would exceed the tokens allowed in flight for one session.</summary>
+    TooManyTokensInFlight = 108,
+
+    /// <summary>A well-formed frame the receiver never accepts in that direction or at that point (a second Hello, an Output sent to the server).</summary>
+    UnexpectedFrame = 109,
+
+    /// <summary>The connection sent nothing for longer than the idle timeout. Closes the connection.</summary>
+    IdleTimeout = 110,
+}

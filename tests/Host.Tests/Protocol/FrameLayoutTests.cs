@@ -1,0 +1,51 @@
+using Streaming.Host.Protocol;
+
+namespace Host.Tests.Protocol;
+
+/// <summary>The byte layouts of docs/protocol.md, pinned: a change here is a protocol change.</summary>
+public sealed class FrameLayoutTests
+{
+    private readonly FrameCodec _codec = new();
+
+    public static TheoryData<string, Frame> Layouts => new()
+    {
+        { "07000000 | 01 | 524E4E50 | 0100", HelloFrame.Current },
+        { "1F000000 | 02 | 0100 | 01 | 40000000 | 40000000 | 00001000 | 00040000 | 00010000 | E0930400 | 0100 6D",
+            new WelcomeFrame(1, "m", TokenKind.Ids, 64, 64, ProtocolLimits.Default) },
+        { "09000000 | 03 | 0102030405060708", new PingFrame(0x0807060504030201) },
+        { "09000000 | 04 | FFFFFFFFFFFFFFFF", new PongFrame(ulong.MaxValue) },
+        { "0F000000 | 05 | 0000000000000000 | 00 | 6400 | 0100 78", new ErrorFrame("", 0, 100, "x") },
+        { "1A000000 | 10 | 0100000000000000 | 0161 | 0100 6D | 01000000 0000803F | 00000000",
+            new OpenFrame("a", 1, "m", new[] { 1f }) },
+        { "14000000 | 11 | 0500000000000000 | 0161 | 00 | 01000000 | 0000803F", TokenFrame.OfVector("a", 5, new[] { 1f }) },
+        { "10000000 | 11 | 0500000000000000 | 0161 | 01 | FEFFFFFF", TokenFrame.OfId("a", 5, -2) },
+        { "0B000000 | 12 | 0600000000000000 | 0161", new SnapshotRequestFrame("a", 6) },
+        { "11000000 | 13 | 0600000000000000 | 0161 | 02000000 ABCD", new RestoreFrame("a", 6, new byte[] { 0xAB, 0xCD }) },
+        { "28000000 | 14 | 0200000000000000 | 0172 | 00 | 01000000 | 02000000 | 0000803F 00000040 | 01000000 0000003F | 00000000",
+            ReplayFrame.OfVectors("r", 2, 1, 2, new[] { 1f, 2f }) with { H0 = new[] { 0.5f } } },
+        { "20000000 | 14 | 0200000000000000 | 0172 | 01 | 02000000 | 03000000 04000000 | 00000000 | 00000000",
+            ReplayFrame.OfIds("r", 2, new[] { 3, 4 }) },
+        { "0B000000 | 15 | 0700000000000000 | 0161", new ResetFrame("a", 7) },
+        { "0B000000 | 16 | 0800000000000000 | 0161", new CloseFrame("a", 8) },
+        { "1B000000 | 20 | 0500000000000000 | 0161 | 0300000000000000 | 01000000 | 000080BF", new OutputFrame("a", 5, 3, new[] { -1f }) },
+        { "10000000 | 21 | 0600000000000000 | 0161 | 01000000 EE", new SnapshotReplyFrame("a", 6, new byte[] { 0xEE }) },
+        { "23000000 | 22 | 0200000000000000 | 0172 | 0A00000000000000 | 02000000 | 01000000 | 0000803F 00000040",
+            new ReplayOutputsFrame("r", 2, 10, 2, 1, new[] { 1f, 2f }) },
+        { "0C000000 | 23 | 0100000000000000 | 0161 | 10", new AckFrame("a", 1, FrameType.Open) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void Frames_have_the_documented_bytes(string hex, Frame frame)
+    {
+        Assert.Equal(Convert.ToHexString(Raw.Hex(hex)), Convert.ToHexString(_codec.Encode(frame)));
+        FrameAssert.Equal(frame, _codec.Decode(Raw.Hex(hex)));
+    }
+
+    [Fact]
+    public void Every_frame_type_has_a_documented_layout()
+    {
+        var documented = Layouts.Select(row => ((Frame)row[1]).Type).ToHashSet();
+        Assert.Equal(Enum.GetValues<FrameType>().OrderBy(t => t), documented.OrderBy(t => t));
+    }
+}

@@ -1,0 +1,105 @@
+using Streaming.Host.Recording;
+
+namespace Host.Tests.Recording;
+
+/// <summary>Every format error names the file, the line, the field, what was expected and what was found.</summary>
+public sealed class RecordingErrorTests
+{
+    private const string Ok = "{\"session\":\"a\",\"op\":\"open\"}";
+
+    public static TheoryData<string, string?, string> OperationErrors => new()
+    {
+        { "{\"session\":\"a\",\"op\":\"token\",\"input\":\"1,2\"}", "input", "'input' must be an array of numbers; found a string." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"input\":[1,true]}", "input", "'input'[1] must be a number; found true." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"input\":[1,\"nan\"]}", "input", "'input'[1] must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"); found a string." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"input\":[1e39]}", "input", "'input'[0] is 1e39, outside the range of a 32-bit float." },
+        { "{\"session\":\"a\",\"op\":\"token\"}", "input", "a token needs either 'input' (a vector) or 'token' (an id); found neither." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"input\":[1],\"token\":2}", "input", "a token needs either 'input' (a vector) or 'token' (an id); found both." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":1.5}", "token", "'token' must be an integer id from -2147483648 to 2147483647; found the number 1.5." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":3000000000}", "token", "found the number 3000000000." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":\"7\"}", "token", "'token' must be an integer id from -2147483648 to 2147483647; found a string." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":1,\"expect\":{}}", "expect", "'expect' must be an array of numbers; found an object." },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":1,\"expect\":[1],\"expect_error\":true}", "expect", "'expect' cannot go with \"expect_error\": true" },
+        { "{\"session\":\"a\",\"op\":\"token\",\"token\":1,\"expected\":[1]}", "expected", "unknown field 'expected' in a token; expected only session, op, input, token, expect, expect_error." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"h0\":[1,2]}", "h0", "'h0'[0] must be an array of numbers (a row); found the number 1." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"h0\":5}", "h0", "'h0' must be an array of rows (arrays of numbers); found the number 5." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"c0\":[[1,2],[3]]}", "c0", "'c0'[1] has 1 number(s) but 'c0'[0] has 2; every row must have the same length." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"c0\":[[1,2],[3,null]]}", "c0", "'c0'[1][1] must be a number; found null." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"input\":[1]}", "input", "unknown field 'input' in an open; expected only session, op, h0, c0, expect_error." },
+        { "{\"session\":\"a\",\"op\":\"replay\"}", "inputs", "a replay needs either 'inputs' (rows of input vectors) or 'tokens' (an array of ids); found neither." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"inputs\":[[1]],\"tokens\":[1]}", "inputs", "found both." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"inputs\":[1,2]}", "inputs", "'inputs'[0] must be an array of numbers (a row); found the number 1." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":[1,\"x\"]}", "tokens", "'tokens'[1] must be an integer id from -2147483648 to 2147483647; found a string." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":3}", "tokens", "'tokens' must be an array of integer ids; found the number 3." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":[1,2],\"expect\":[[1]]}", "expect", "'expect' has 1 row(s) but the replay has 2 step(s); expected one output row per step." },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":[1],\"expect\":[[1]],\"expect_error\":true}", "expect", "'expect' cannot go with \"expect_error\": true" },
+        { "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":[1],\"h1\":[[1]]}", "h1", "unknown field 'h1' in a replay" },
+        { "{\"session\":\"a\",\"op\":\"snapshot\",\"expect_h\":[[1]],\"expect_error\":true}", "expect_h", "'expect_h' cannot go with \"expect_error\": true" },
+        { "{\"session\":\"a\",\"op\":\"snapshot\",\"expect_c\":[[1],\"x\"]}", "expect_c", "'expect_c'[1] must be an array of numbers (a row); found a string." },
+        { "{\"session\":\"a\",\"op\":\"snapshot\",\"expect\":[1]}", "expect", "unknown field 'expect' in a snapshot; expected only session, op, expect_h, expect_c, expect_error." },
+        { "{\"session\":\"a\",\"op\":\"reset\",\"h0\":[[0]]}", "h0", "unknown field 'h0' in a reset; expected only session, op, expect_error." },
+        { "{\"session\":\"a\",\"op\":\"close\",\"expect_error\":\"yes\"}", "expect_error", "'expect_error' must be true or false; found a string." },
+        { "{\"session\":\"a\",\"op\":\"step\"}", "op", "'op' is 'step'; expected one of open, token, replay, snapshot, reset, close." },
+        { "{\"session\":\"a\"}", "op", "'op' is missing; expected one of open, token, replay, snapshot, reset, close." },
+        { "{\"session\":\"a\",\"op\":3}", "op", "'op' must be one of open, token, replay, snapshot, reset, close; found the number 3." },
+        { "{\"op\":\"open\"}", "session", "'session' is missing; expected a session id (a string of 1 to 128 UTF-8 bytes)." },
+        { "{\"session\":7,\"op\":\"open\"}", "session", "'session' must be a session id (a string of 1 to 128 UTF-8 bytes); found the number 7." },
+        { "{\"session\":\"\",\"op\":\"open\"}", "session", "'session' is 0 UTF-8 byte(s) long; expected 1 to 128." },
+        { "{\"session\":\"" + new string('s', 129) + "\",\"op\":\"open\"}", "session", "'session' is 129 UTF-8 byte(s) long; expected 1 to 128." },
+        { "{\"session\":\"a\",\"op\":\"open\",\"op\":\"close\"}", "op", "'op' appears twice; each field may appear once." },
+        { "[1,2]", null, "the line is an array; expected a JSON object." },
+        { "{\"session\":\"a\",\"op\":\"open\"", null, "not valid JSON (" },
+        { "{\"session\":\"a\",\"op\":\"open\",}", null, "not valid JSON (" },
+        { "// comment", null, "not valid JSON (" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OperationErrors))]
+    public void An_invalid_operation_is_refused_naming_its_line_and_field(string line, string? field, string message)
+    {
+        using var reader = RecordingText.Reader(string.Join("\n", RecordingText.Header, Ok, "", Ok, line, Ok));
+        reader.Read();
+        reader.Read();
+        var error = Assert.Throws<RecordingFormatException>(() => reader.Read());
+        Assert.Equal(5, error.LineNumber);
+        Assert.Equal(field, error.Field);
+        Assert.Equal("rec.jsonl", error.SourceName);
+        Assert.StartsWith("rec.jsonl: line 5: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, int, string?, string> HeaderErrors => new()
+    {
+        { "", 1, null, "the recording is empty; expected the header line {\"format\":\"rnn-recording/1\"" },
+        { "\n\n", 2, null, "the recording is empty" },
+        { "{\"format\":\"rnn-recording/2\",\"model\":\"m.json\"}", 1, "format", "'format' is \"rnn-recording/2\"; expected \"rnn-recording/1\"" },
+        { "{\"model\":\"m.json\"}", 1, "format", "'format' is missing; expected \"rnn-recording/1\"." },
+        { "{\"format\":\"rnn-recording/1\"}", 1, "model", "'model' is missing; expected the model manifest's path, relative to the recording." },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"\"}", 1, "model", "'model' is empty" },
+        { "{\"format\":\"rnn-recording/1\",\"model\":[\"m\"]}", 1, "model", "'model' must be the model manifest's path, relative to the recording; found an array." },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"m\",\"tolerance\":\"1e-4\"}", 1, "tolerance", "'tolerance' must be a finite number; found a string." },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"m\",\"tolerance\":-1}", 1, "tolerance", "'tolerance' is -1; expected 0 or more." },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"m\",\"seed\":1}", 1, "seed", "unknown field 'seed' in the header; expected only format, model, tolerance." },
+        { "\n{\"session\":\"a\",\"op\":\"open\"}", 2, "session", "unknown field 'session' in the header" },
+        { "rnn-recording/1", 1, null, "not valid JSON" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HeaderErrors))]
+    public void An_invalid_header_is_refused_naming_its_line_and_field(string text, int line, string? field, string message)
+    {
+        var error = Assert.Throws<RecordingFormatException>(() => RecordingText.Reader(text));
+        Assert.Equal(line, error.LineNumber);
+        Assert.Equal(field, error.Field);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_brief_example_reads_as_written()
+    {
+        var lines = Enumerable.Repeat(Ok, 5).Append("{\"session\":\"a\",\"op\":\"token\",\"input\":\"x\"}").Prepend(RecordingText.Header);
+        using var reader = RecordingText.Reader(string.Join("\n", lines));
+        var error = Assert.Throws<RecordingFormatException>(() => reader.ReadToEnd());
+        Assert.Equal("rec.jsonl: line 7: 'input' must be an array of numbers; found a string.", error.Message);
+    }
+}
