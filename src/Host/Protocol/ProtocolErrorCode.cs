@@ -44,4 +44,10 @@ public enum ProtocolErrorCode
 
     /// <summary>The connection sent nothing for longer than the idle timeout. Closes the connection.</summary>
     IdleTimeout = 110,
+
+    /// <summary>
+    /// The server failed to process a well-formed frame for a reason that is not the client's (a bug or a
+    /// failing resource); the message says what failed. The connection goes on.
+    /// </summary>
+    InternalError = 111,
 }

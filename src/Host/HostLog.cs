@@ -1,0 +1,34 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Streaming.Host.Protocol;
+using Streaming.Sessions;
+
+namespace Streaming.Host;
+
+/// <summary>Every structured log message of the host, in one place (source-generated, so a disabled level costs nothing).</summary>
+internal static partial class HostLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {Endpoint} for model {Model}")]
+    public static partial void Listening(this ILogger logger, EndPoint endpoint, ModelIdentity model);
+
+    [LoggerMessage(2, LogLevel.Information, "Stopped accepting connections on {Endpoint}; draining {Connections} connection(s)")]
+    public static partial void Draining(this ILogger logger, EndPoint endpoint, int connections);
+
+    [LoggerMessage(3, LogLevel.Warning, "{Connections} connection(s) did not finish within {Timeout}; they are abandoned")]
+    public static partial void DrainTimedOut(this ILogger logger, int connections, TimeSpan timeout);
+
+    [LoggerMessage(4, LogLevel.Information, "Connection {Remote}: closing after {Code}: {Reason}")]
+    public static partial void ConnectionViolation(this ILogger logger, EndPoint remote, ProtocolErrorCode code, string reason);
+
+    [LoggerMessage(5, LogLevel.Information, "Connection {Remote}: the socket failed: {Reason}")]
+    public static partial void ConnectionFailed(this ILogger logger, EndPoint remote, string reason);
+
+    [LoggerMessage(6, LogLevel.Error, "Session {Session}: the {FrameType} frame (sequence {Sequence}) failed inside the server")]
+    public static partial void RequestFailed(this ILogger logger, Exception error, string session, FrameType frameType, ulong sequence);
+
+    [LoggerMessage(7, LogLevel.Debug, "Connection {Remote}: opened")]
+    public static partial void ConnectionOpened(this ILogger logger, EndPoint remote);
+
+    [LoggerMessage(8, LogLevel.Debug, "Connection {Remote}: closed")]
+    public static partial void ConnectionClosed(this ILogger logger, EndPoint remote);
+}

@@ -1,0 +1,16 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Streaming.Host.Protocol;
+
+namespace Streaming.Host.Server;
+
+/// <summary>What one connection's stage needs from its server.</summary>
+internal sealed record ConnectionContext(
+    RecurrentEngine Engine,
+    RequestDispatcher Dispatcher,
+    FrameCodec Codec,
+    ServerOptions Options,
+    ServerCounters Counters,
+    ILogger Logger,
+    EndPoint Remote,
+    CancellationToken Draining);

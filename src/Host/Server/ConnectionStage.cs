@@ -1,0 +1,456 @@
+using System.Buffers;
+using System.Diagnostics;
+using Akka.IO;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using Microsoft.Extensions.Logging;
+using Streaming.Host.Protocol;
+using Streaming.Sessions;
+
+namespace Streaming.Host.Server;
+
+/// <summary>
+/// One client connection, after framing and decoding: the handshake, then every session frame forwarded to
+/// the engine at once (so each session's operations reach the engine in the order they were read), with the
+/// replies written in each session's order as the engine answers. Enforces the per-connection limits of
+/// <see cref="ServerOptions"/>; a framing violation sends an Error and closes only this connection.
+/// <para>
+/// <b>Emits when</b> reply or Error frames are queued and downstream pulls (queued frames are written together,
+/// up to 64 KiB per element). <b>Backpressures when</b> (does not pull) the connection holds
+/// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or is closing.
+/// <b>Completes when</b> upstream completed, failed or violated the framing (or the server drains), every
+/// accepted request is answered and every queued frame is written. <b>Cancels when</b> it completes or downstream
+/// cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
+/// </para>
+/// </summary>
+internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString>>
+{
+    private const int WriteChunkBytes = 64 * 1024;
+    private readonly ConnectionContext _context;
+
+    public ConnectionStage(ConnectionContext context)
+    {
+        _context = context;
+        Shape = new FlowShape<Inbound, ByteString>(In, Out);
+    }
+
+    public Inlet<Inbound> In { get; } = new("ConnectionStage.in");
+
+    public Outlet<ByteString> Out { get; } = new("ConnectionStage.out");
+
+    public override FlowShape<Inbound, ByteString> Shape { get; }
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    /// <summary>One session's requests on this connection, in the order they were read, with their replies as they come.</summary>
+    private sealed class Lane
+    {
+        public Queue<PendingReply> Replies { get; } = new();
+
+        public int TokensInFlight { get; set; }
+    }
+
+    private sealed class Logic : TimerGraphStageLogic
+    {
+        private const string IdleTimer = "idle";
+        private readonly ConnectionStage _stage;
+        private readonly ConnectionContext _context;
+        private readonly ProtocolLimits _limits;
+        private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
+        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted)> _outbox = new();
+        private Action<PendingReply> _replyReady = _ => { };
+        private CancellationTokenRegistration _drainRegistration;
+        private bool _handshaken;
+        private bool _closing;
+        private Frame? _farewell;
+        private int _pending;
+        private int _pendingOpens;
+        private long _lastFrameTicks;
+        private bool _pausedAtLimit;
+
+        public Logic(ConnectionStage stage)
+            : base(stage.Shape)
+        {
+            _stage = stage;
+            _context = stage._context;
+            _limits = _context.Options.Limits;
+            SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: () => BeginClosing(null), onUpstreamFailure: OnUpstreamFailure);
+            SetHandler(stage.Out, onPull: TryWrite, onDownstreamFinish: _ => CompleteStage());
+        }
+
+        public override void PreStart()
+        {
+            _replyReady = GetAsyncCallback<PendingReply>(OnReplyReady);
+            var drain = GetAsyncCallback(() => BeginClosing(new ErrorFrame("", 0, (ushort)EngineErrorCode.EngineStopped,
+                "the server is shutting down: it has answered every request it read on this connection and closes it; open sessions are saved and resume when the server is back.")));
+            _drainRegistration = _context.Draining.Register(() => drain());
+            _context.Counters.ConnectionOpened();
+            _context.Logger.ConnectionOpened(_context.Remote);
+            _lastFrameTicks = Stopwatch.GetTimestamp();
+            if (_limits.IdleTimeout > TimeSpan.Zero)
+            {
+                ScheduleOnce(IdleTimer, _limits.IdleTimeout);
+            }
+
+            Pull(_stage.In);
+        }
+
+        public override void PostStop()
+        {
+            _drainRegistration.Dispose();
+            _context.Counters.PendingChanged(-_pending, 0);
+            _context.Counters.ConnectionClosed();
+            _context.Logger.ConnectionClosed(_context.Remote);
+        }
+
+        protected override void OnTimer(object timerKey)
+        {
+            var idle = Stopwatch.GetElapsedTime(_lastFrameTicks);
+            if (_closing)
+            {
+                return;
+            }
+
+            // Idle means nothing from the client and nothing owed to it: a long computation never times a client out.
+            if (idle >= _limits.IdleTimeout && _pending == 0)
+            {
+                Violation(new ProtocolException(ProtocolErrorCode.IdleTimeout,
+                    $"the connection sent nothing for {(long)idle.TotalMilliseconds} ms; the idle timeout is {(long)_limits.IdleTimeout.TotalMilliseconds} ms. Send a Ping to keep an idle connection open."));
+                return;
+            }
+
+            var remaining = _limits.IdleTimeout - idle;
+            ScheduleOnce(IdleTimer, remaining > TimeSpan.Zero ? remaining : _limits.IdleTimeout);
+        }
+
+        private void OnPush()
+        {
+            var inbound = Grab(_stage.In);
+            _context.Counters.FrameReceived();
+            _lastFrameTicks = Stopwatch.GetTimestamp();
+            if (inbound.Violation is { } violation)
+            {
+                OnViolation(violation);
+            }
+            else if (!_handshaken)
+            {
+                Handshake(inbound.Frame!);
+            }
+            else
+            {
+                OnFrame(inbound.Frame!);
+            }
+
+            PullIfRoom();
+        }
+
+        private void OnUpstreamFailure(Exception error)
+        {
+            // The socket failed (reset, aborted): nothing more can be written.
+            _context.Logger.ConnectionFailed(_context.Remote, error.Message);
+            CompleteStage();
+        }
+
+        private void Handshake(Frame frame)
+        {
+            if (frame is not HelloFrame hello)
+            {
+                Violation(new ProtocolException(ProtocolErrorCode.BadHandshake,
+                    $"the first frame is a {frame.Type} frame; a connection must start with a Hello (type 0x01, magic 'RNNP', version {FrameCodec.ProtocolVersion})."));
+                return;
+            }
+
+            if (hello.Version != FrameCodec.ProtocolVersion)
+            {
+                Violation(new ProtocolException(ProtocolErrorCode.UnsupportedVersion,
+                    $"the Hello asks for protocol version {hello.Version}; this server speaks version {FrameCodec.ProtocolVersion} only."));
+                return;
+            }
+
+            _handshaken = true;
+            var spec = _context.Engine.Spec;
+            Enqueue(new WelcomeFrame(
+                FrameCodec.ProtocolVersion,
+                _context.Engine.Model.Name,
+                spec.TakesTokenIds ? TokenKind.Ids : TokenKind.Vectors,
+                spec.Embedding?.NumEmbeddings ?? spec.InputSize,
+                spec.OutputSize,
+                _limits));
+        }
+
+        private void OnViolation(ProtocolException violation)
+        {
+            if (violation.ClosesConnection || !_handshaken)
+            {
+                // Before the handshake every problem is fatal: the peer may not speak this protocol at all.
+                Violation(violation.ClosesConnection ? violation : new ProtocolException(ProtocolErrorCode.BadHandshake,
+                    $"the first frame could not be read as a Hello: {violation.Message}"));
+                return;
+            }
+
+            Refuse(violation.Session, violation.Sequence ?? 0, ErrorFrame.From(violation));
+        }
+
+        private void OnFrame(Frame frame)
+        {
+            switch (frame)
+            {
+                case PingFrame ping:
+                    Enqueue(new PongFrame(ping.Nonce));
+                    return;
+                case PongFrame:
+                    return;
+                case SessionFrame request when RequestDispatcher.KindOf(request) is { } kind:
+                    OnRequest(request, kind);
+                    return;
+                case SessionFrame other:
+                    Refuse(other.Session, other.Sequence, Unexpected(other.Session, other.Sequence, other.Type));
+                    return;
+                default:
+                    Refuse(null, 0, Unexpected("", 0, frame.Type));
+                    return;
+            }
+        }
+
+        private static ErrorFrame Unexpected(string session, ulong sequence, FrameType type) =>
+            new(session, sequence, (ushort)ProtocolErrorCode.UnexpectedFrame, type == FrameType.Hello
+                ? "a second Hello: the handshake is done; the frame was ignored."
+                : $"a {type} frame is sent by the server, never to it; the frame was ignored.");
+
+        private void OnRequest(SessionFrame request, RequestKind kind)
+        {
+            var session = request.Session;
+            _lanes.TryGetValue(session, out var lane);
+            if (kind is RequestKind.Token or RequestKind.Replay && lane is not null && lane.TokensInFlight >= _limits.MaxTokensInFlightPerSession)
+            {
+                Refuse(session, request.Sequence, new ErrorFrame(session, request.Sequence, (ushort)ProtocolErrorCode.TooManyTokensInFlight,
+                    $"session '{session}' has {lane.TokensInFlight} Token/Replay frame(s) in flight; the limit is {_limits.MaxTokensInFlightPerSession}. Wait for replies before sending more."));
+                return;
+            }
+
+            var opens = kind is RequestKind.Open || (kind is RequestKind.Restore && !_owned.Contains(session));
+            if (opens && !_owned.Contains(session) && _owned.Count + _pendingOpens >= _limits.MaxSessionsPerConnection)
+            {
+                Refuse(session, request.Sequence, new ErrorFrame(session, request.Sequence, (ushort)ProtocolErrorCode.TooManySessions,
+                    $"this connection has {_owned.Count + _pendingOpens} session(s) open or opening; the limit is {_limits.MaxSessionsPerConnection}. Close a session first, or use another connection."));
+                return;
+            }
+
+            if (opens)
+            {
+                _pendingOpens++;
+            }
+
+            var pending = PendingReply.Watch(session, request.Sequence, kind, opens, _context.Dispatcher.Start(request), _replyReady);
+            Track(pending);
+        }
+
+        /// <summary>An Error for a request the connection refuses itself; it still waits for the session's earlier replies.</summary>
+        private void Refuse(string? session, ulong sequence, ErrorFrame error)
+        {
+            if (string.IsNullOrEmpty(session))
+            {
+                Enqueue(error);
+                return;
+            }
+
+            Track(PendingReply.Answered(session, sequence, Reply.Refused(error)));
+            Flush(session);
+        }
+
+        private void Track(PendingReply pending)
+        {
+            if (!_lanes.TryGetValue(pending.Session, out var lane))
+            {
+                lane = new Lane();
+                _lanes[pending.Session] = lane;
+            }
+
+            lane.Replies.Enqueue(pending);
+
+            // Counted even when the engine has answered already: its reply callback always comes later, through the stage's mailbox.
+            if (pending.CountsInFlight)
+            {
+                lane.TokensInFlight++;
+            }
+
+            ChangePending(+1);
+        }
+
+        private void OnReplyReady(PendingReply pending)
+        {
+            if (pending.Opens)
+            {
+                _pendingOpens--;
+                if (pending.Result!.Succeeded)
+                {
+                    _owned.Add(pending.Session);
+                }
+            }
+            else if (pending.Kind == RequestKind.Close && pending.Result!.Succeeded)
+            {
+                _owned.Remove(pending.Session);
+            }
+
+            if (pending.CountsInFlight && _lanes.TryGetValue(pending.Session, out var lane))
+            {
+                lane.TokensInFlight--;
+            }
+
+            Flush(pending.Session);
+            TryWrite();
+            PullIfRoom();
+            TryFinish();
+        }
+
+        /// <summary>Moves the session's answered replies, from the oldest until one still pending, to the outbox.</summary>
+        private void Flush(string session)
+        {
+            if (!_lanes.TryGetValue(session, out var lane))
+            {
+                return;
+            }
+
+            while (lane.Replies.TryPeek(out var head) && head.Result is { } reply)
+            {
+                lane.Replies.Dequeue();
+                _outbox.Enqueue((reply.Frames, true));
+            }
+
+            if (lane.Replies.Count == 0)
+            {
+                _lanes.Remove(session);
+            }
+
+            TryWrite();
+        }
+
+        private void Enqueue(Frame frame)
+        {
+            _outbox.Enqueue(([frame], false));
+            TryWrite();
+        }
+
+        private void TryWrite()
+        {
+            if (_outbox.Count == 0 || !IsAvailable(_stage.Out))
+            {
+                return;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>();
+            var written = 0;
+            while (_outbox.Count > 0 && buffer.WrittenCount < WriteChunkBytes)
+            {
+                var (frames, counted) = _outbox.Dequeue();
+                foreach (var frame in frames)
+                {
+                    Write(buffer, frame);
+                }
+
+                if (counted)
+                {
+                    written++;
+                }
+            }
+
+            Push(_stage.Out, ByteString.FromBytes(buffer.WrittenSpan.ToArray()));
+            if (written > 0)
+            {
+                ChangePending(-written);
+            }
+
+            PullIfRoom();
+            TryFinish();
+        }
+
+        private void Write(ArrayBufferWriter<byte> buffer, Frame frame)
+        {
+            try
+            {
+                _context.Codec.Encode(frame, buffer);
+            }
+            catch (ProtocolException e) when (frame is SessionFrame reply)
+            {
+                // A reply the protocol cannot carry (a snapshot over the frame size): the client gets an Error instead.
+                frame = new ErrorFrame(reply.Session, reply.Sequence, (ushort)ProtocolErrorCode.InternalError,
+                    $"session '{reply.Session}': the {reply.Type} reply cannot be sent: {e.Message}");
+                _context.Codec.Encode(frame, buffer);
+            }
+
+            _context.Counters.FrameSent();
+            if (frame is ErrorFrame error)
+            {
+                _context.Counters.ErrorSent(error.Code);
+            }
+        }
+
+        private void ChangePending(int delta)
+        {
+            _pending += delta;
+            _context.Counters.PendingChanged(delta, _pending);
+        }
+
+        private void PullIfRoom()
+        {
+            if (_closing || IsClosed(_stage.In) || HasBeenPulled(_stage.In))
+            {
+                return;
+            }
+
+            if (_pending >= _context.Options.MaxPendingPerConnection)
+            {
+                if (!_pausedAtLimit)
+                {
+                    _pausedAtLimit = true;
+                    _context.Options.PendingLimitReached?.Invoke();
+                }
+
+                return;
+            }
+
+            _pausedAtLimit = false;
+            Pull(_stage.In);
+        }
+
+        /// <summary>A violation that closes the connection: stop reading, send the Error now, finish what was accepted, close.</summary>
+        private void Violation(ProtocolException violation)
+        {
+            _context.Logger.ConnectionViolation(_context.Remote, violation.Code, violation.Message);
+            Enqueue(ErrorFrame.From(violation));
+            BeginClosing(null);
+        }
+
+        private void BeginClosing(Frame? farewell)
+        {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            _farewell = farewell;
+            TryFinish();
+        }
+
+        private void TryFinish()
+        {
+            if (!_closing || _pending > 0)
+            {
+                return;
+            }
+
+            if (_farewell is { } farewell)
+            {
+                _farewell = null;
+                Enqueue(farewell);
+            }
+
+            if (_outbox.Count == 0)
+            {
+                CompleteStage();
+            }
+        }
+    }
+}

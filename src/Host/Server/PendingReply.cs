@@ -1,0 +1,58 @@
+using Streaming.Host.Protocol;
+
+namespace Streaming.Host.Server;
+
+/// <summary>
+/// One request of a connection, from the moment it is read until its reply frames are queued for writing.
+/// Created on the connection stage's thread; the engine's task completes it on any thread, and the
+/// stage's async callback takes it from there.
+/// </summary>
+internal sealed class PendingReply
+{
+    private PendingReply(string session, ulong sequence, RequestKind? kind, bool opens)
+    {
+        Session = session;
+        Sequence = sequence;
+        Kind = kind;
+        Opens = opens;
+    }
+
+    public string Session { get; }
+
+    public ulong Sequence { get; }
+
+    /// <summary>The request forwarded to the engine; null for a request the connection refused itself.</summary>
+    public RequestKind? Kind { get; }
+
+    /// <summary>Whether it counts against the connection's sessions while it runs (an Open, or a Restore of a session the connection does not hold).</summary>
+    public bool Opens { get; }
+
+    /// <summary>Whether it counts against the session's tokens in flight (tokens and replays do).</summary>
+    public bool CountsInFlight => Kind is RequestKind.Token or RequestKind.Replay;
+
+    /// <summary>The reply, once the engine has answered; null while pending.</summary>
+    public Reply? Result { get; private set; }
+
+    /// <summary>A request that is answered already (a refusal by the connection itself).</summary>
+    public static PendingReply Answered(string session, ulong sequence, Reply reply) =>
+        new(session, sequence, null, opens: false) { Result = reply };
+
+    /// <summary>A request the engine is working on; <paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes.</summary>
+    public static PendingReply Watch(string session, ulong sequence, RequestKind kind, bool opens, Task<Reply> work, Action<PendingReply> ready)
+    {
+        var pending = new PendingReply(session, sequence, kind, opens);
+        work.ContinueWith(
+            static (task, state) =>
+            {
+                var (self, callback) = ((PendingReply, Action<PendingReply>))state!;
+                // The dispatcher's tasks never fault: every failure is already an Error frame.
+                self.Result = task.Result;
+                callback(self);
+            },
+            (pending, ready),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return pending;
+    }
+}

@@ -1,0 +1,185 @@
+using Microsoft.Extensions.Logging;
+using Streaming.Host.Protocol;
+using Streaming.Sessions;
+
+namespace Streaming.Host.Server;
+
+/// <summary>
+/// Turns one session frame into the engine call it asks for and the reply frames that answer it. The engine
+/// call is made synchronously, on the caller's thread, so calls keep the order in which frames were read;
+/// the returned task never faults: every failure becomes an Error frame for the request.
+/// </summary>
+internal sealed class RequestDispatcher
+{
+    private readonly RecurrentEngine _engine;
+    private readonly FrameCodec _codec;
+    private readonly ILogger _logger;
+
+    public RequestDispatcher(RecurrentEngine engine, FrameCodec codec, ILogger logger)
+    {
+        _engine = engine;
+        _codec = codec;
+        _logger = logger;
+    }
+
+    public static RequestKind? KindOf(SessionFrame frame) => frame switch
+    {
+        OpenFrame => RequestKind.Open,
+        TokenFrame => RequestKind.Token,
+        SnapshotRequestFrame => RequestKind.Snapshot,
+        RestoreFrame => RequestKind.Restore,
+        ReplayFrame => RequestKind.Replay,
+        ResetFrame => RequestKind.Reset,
+        CloseFrame => RequestKind.Close,
+        _ => null,
+    };
+
+    public Task<Reply> Start(SessionFrame frame)
+    {
+        try
+        {
+            return frame switch
+            {
+                OpenFrame open => Open(open),
+                TokenFrame token => Push(token),
+                SnapshotRequestFrame snapshot => Snapshot(snapshot),
+                RestoreFrame restore => Restore(restore),
+                ReplayFrame replay => Replay(replay),
+                ResetFrame reset => Acknowledge(reset, _engine.ResetAsync(reset.Session)),
+                CloseFrame close => Acknowledge(close, _engine.CloseAsync(close.Session)),
+                _ => throw new ArgumentOutOfRangeException(nameof(frame), frame.Type, "not a request frame"),
+            };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Task.FromResult(Refusal(frame, e));
+        }
+    }
+
+    private Task<Reply> Open(OpenFrame open)
+    {
+        if (open.Model.Length > 0 && !string.Equals(open.Model, _engine.Model.Name, StringComparison.Ordinal))
+        {
+            return Task.FromResult(Reply.Refused(new ErrorFrame(open.Session, open.Sequence, (ushort)EngineErrorCode.ModelMismatch,
+                $"session '{open.Session}': the Open asks for model '{open.Model}' but this server serves only '{_engine.Model.Name}'; send an empty model name for the default.")));
+        }
+
+        var initial = open.H0.IsEmpty && open.C0.IsEmpty ? null : new InitialState(open.H0, open.C0);
+        return Acknowledge(open, _engine.OpenAsync(open.Session, initial));
+    }
+
+    private async Task<Reply> Push(TokenFrame frame)
+    {
+        var token = frame.Kind == TokenKind.Ids ? Token.Id(frame.Id) : Token.Vector(frame.Vector);
+        try
+        {
+            var output = await _engine.PushAsync(frame.Session, token).ConfigureAwait(false);
+            return Reply.Ok(new OutputFrame(frame.Session, frame.Sequence, output.Position - 1, output.Output));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Refusal(frame, e);
+        }
+    }
+
+    private async Task<Reply> Snapshot(SnapshotRequestFrame frame)
+    {
+        try
+        {
+            var snapshot = await _engine.SnapshotAsync(frame.Session).ConfigureAwait(false);
+            return Reply.Ok(new SnapshotReplyFrame(frame.Session, frame.Sequence, snapshot.ToBytes()));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Refusal(frame, e);
+        }
+    }
+
+    private Task<Reply> Restore(RestoreFrame frame)
+    {
+        SessionSnapshot snapshot;
+        try
+        {
+            snapshot = SessionSnapshot.FromBytes(frame.Snapshot.Span);
+        }
+        catch (Exception e) when (e is not EngineException and not OutOfMemoryException)
+        {
+            return Task.FromResult(Reply.Refused(new ErrorFrame(frame.Session, frame.Sequence, (ushort)EngineErrorCode.MalformedSnapshot,
+                $"session '{frame.Session}': the Restore's {frame.Snapshot.Length} byte(s) are not a snapshot: {e.Message}")));
+        }
+
+        return Acknowledge(frame, _engine.RestoreAsync(frame.Session, snapshot));
+    }
+
+    private async Task<Reply> Replay(ReplayFrame frame)
+    {
+        var tokens = new Token[frame.Steps];
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            tokens[t] = frame.Kind == TokenKind.Ids
+                ? Token.Id(frame.Ids.Span[t])
+                : Token.Vector(frame.Inputs.Slice(t * frame.Width, frame.Width));
+        }
+
+        var from = frame.H0.IsEmpty && frame.C0.IsEmpty ? null : new InitialState(frame.H0, frame.C0);
+        try
+        {
+            var result = await _engine.ReplayAsync(frame.Session, tokens, from).ConfigureAwait(false);
+            return new Reply(true, ReplayOutputs(frame, result));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Refusal(frame, e);
+        }
+    }
+
+    /// <summary>The replay's outputs, cut into as few ReplayOutputs frames as the maximum frame size allows.</summary>
+    private List<Frame> ReplayOutputs(ReplayFrame frame, ReplayResult result)
+    {
+        var steps = result.Outputs.Count;
+        var width = steps == 0 ? 0 : result.Outputs[0].Length;
+        var empty = new ReplayOutputsFrame(frame.Session, frame.Sequence, 0, 0, Math.Max(width, 1), ReadOnlyMemory<float>.Empty);
+        var room = _codec.Limits.MaxFrameBytes - _codec.EncodedLength(empty);
+        var perFrame = Math.Max(1, room / (4 * Math.Max(width, 1)));
+        var first = result.Position - steps;
+        var frames = new List<Frame>((steps + perFrame - 1) / perFrame);
+        for (var start = 0; start < steps; start += perFrame)
+        {
+            var count = Math.Min(perFrame, steps - start);
+            var values = new float[count * width];
+            for (var s = 0; s < count; s++)
+            {
+                result.Outputs[start + s].Span.CopyTo(values.AsSpan(s * width, width));
+            }
+
+            frames.Add(new ReplayOutputsFrame(frame.Session, frame.Sequence, first + start, count, width, values));
+        }
+
+        return frames;
+    }
+
+    private async Task<Reply> Acknowledge(SessionFrame frame, Task work)
+    {
+        try
+        {
+            await work.ConfigureAwait(false);
+            return Reply.Ok(new AckFrame(frame.Session, frame.Sequence, frame.Type));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Refusal(frame, e);
+        }
+    }
+
+    private Reply Refusal(SessionFrame frame, Exception error)
+    {
+        if (error is EngineException engine)
+        {
+            return Reply.Refused(ErrorFrame.From(frame.Session, frame.Sequence, engine));
+        }
+
+        _logger.RequestFailed(error, frame.Session, frame.Type, frame.Sequence);
+        return Reply.Refused(new ErrorFrame(frame.Session, frame.Sequence, (ushort)ProtocolErrorCode.InternalError,
+            $"session '{frame.Session}': the server failed to process the {frame.Type} frame: {error.GetType().Name}: {error.Message}"));
+    }
+}

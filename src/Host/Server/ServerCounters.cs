@@ -1,0 +1,63 @@
+namespace Streaming.Host.Server;
+
+/// <summary>The server's counters, updated by every connection with interlocked operations and read as <see cref="ServerStatistics"/>.</summary>
+internal sealed class ServerCounters
+{
+    private readonly long[] _errorsByCode = new long[ushort.MaxValue + 1];
+    private long _accepted;
+    private long _open;
+    private long _framesReceived;
+    private long _framesSent;
+    private long _pending;
+    private long _peakPendingPerConnection;
+
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _accepted);
+        Interlocked.Increment(ref _open);
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _open);
+
+    public void FrameReceived() => Interlocked.Increment(ref _framesReceived);
+
+    public void FrameSent() => Interlocked.Increment(ref _framesSent);
+
+    public void ErrorSent(ushort code) => Interlocked.Increment(ref _errorsByCode[code]);
+
+    /// <summary>Adds <paramref name="delta"/> to the pending items of all connections, and records one connection's new count as a peak.</summary>
+    public void PendingChanged(long delta, int connectionPending)
+    {
+        Interlocked.Add(ref _pending, delta);
+        long peak;
+        while (connectionPending > (peak = Interlocked.Read(ref _peakPendingPerConnection)))
+        {
+            if (Interlocked.CompareExchange(ref _peakPendingPerConnection, connectionPending, peak) == peak)
+            {
+                break;
+            }
+        }
+    }
+
+    public ServerStatistics Read()
+    {
+        var errors = new Dictionary<ushort, long>();
+        for (var code = 0; code < _errorsByCode.Length; code++)
+        {
+            var count = Interlocked.Read(ref _errorsByCode[code]);
+            if (count > 0)
+            {
+                errors[(ushort)code] = count;
+            }
+        }
+
+        return new ServerStatistics(
+            Interlocked.Read(ref _accepted),
+            (int)Interlocked.Read(ref _open),
+            Interlocked.Read(ref _framesReceived),
+            Interlocked.Read(ref _framesSent),
+            Interlocked.Read(ref _pending),
+            (int)Interlocked.Read(ref _peakPendingPerConnection),
+            errors);
+    }
+}

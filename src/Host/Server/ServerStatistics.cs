@@ -1,0 +1,18 @@
+namespace Streaming.Host.Server;
+
+/// <summary>An immutable reading of a <see cref="StreamingServer"/>'s counters.</summary>
+/// <param name="ConnectionsAccepted">Connections accepted since the server started.</param>
+/// <param name="ConnectionsOpen">Connections open now.</param>
+/// <param name="FramesReceived">Frames read from clients, valid or not.</param>
+/// <param name="FramesSent">Frames written to clients, Error frames included.</param>
+/// <param name="Pending">Requests in flight plus reply frames waiting to be written, over all connections, now.</param>
+/// <param name="PeakPendingPerConnection">The most requests in flight plus replies waiting that one connection ever held; never above <see cref="ServerOptions.MaxPendingPerConnection"/>.</param>
+/// <param name="ErrorsByCode">Error frames sent, by code (engine codes below 100, protocol codes from 100).</param>
+public sealed record ServerStatistics(
+    long ConnectionsAccepted,
+    int ConnectionsOpen,
+    long FramesReceived,
+    long FramesSent,
+    long Pending,
+    int PeakPendingPerConnection,
+    IReadOnlyDictionary<ushort, long> ErrorsByCode);
