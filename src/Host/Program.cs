@@ -1,12 +1,14 @@
+using System.CommandLine;
+using Streaming.Host.Service;
+
 namespace Streaming.Host;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine(
-            "Streaming.Host: the worker service (serve, replay, record) is not built yet; " +
-            "the numerics live in Streaming.Cells. Run the tests with the README's test command.");
-        return args.Length == 0 ? 0 : 2;
+        var root = new RootCommand("Streaming RNN server: PyTorch-exact RNN/LSTM/GRU outputs for many live token streams.");
+        root.Subcommands.Add(ServeCommand.Create());
+        return root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,163 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Streaming.Cells.Backends;
+using Streaming.Host.Protocol;
+using Streaming.Host.Server;
+
+namespace Streaming.Host.Service;
+
+/// <summary>
+/// The worker service's settings: the <c>Streaming</c> section of config/appsettings.json, overridden by
+/// <c>STREAMING_*</c> environment variables (e.g. <c>STREAMING_PORT=7701</c>), overridden by command-line flags.
+/// </summary>
+public sealed record HostSettings
+{
+    /// <summary>The configuration section the settings live in.</summary>
+    public const string Section = "Streaming";
+
+    /// <summary>Address to listen on (default 127.0.0.1).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port (default 7700; 0 picks a free one).</summary>
+    public int Port { get; init; } = 7700;
+
+    /// <summary>The model manifest, absolute or relative to the config folder (default models/char-lstm.json).</summary>
+    public string Model { get; init; } = "models/char-lstm.json";
+
+    /// <summary>Managed or Torch (default Managed).</summary>
+    public BackendKind Backend { get; init; } = BackendKind.Managed;
+
+    /// <summary>Torch device: cpu, cuda or cuda:N (default cpu).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Compute threads; 0 shares the cores between the layer stages (default 0).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Most elements one stage computes at once (default 1024).</summary>
+    public int MaxBatchSize { get; init; } = 1024;
+
+    /// <summary>Most operations of one session inside the pipeline (default 64).</summary>
+    public int MaxInFlightPerSession { get; init; } = 64;
+
+    /// <summary>Idle seconds before a session is passivated to the store; 0 never (default 0).</summary>
+    public int PassivateAfterSeconds { get; init; }
+
+    /// <summary>Largest frame, length prefix included (default 1 MiB).</summary>
+    public int MaxFrameBytes { get; init; } = ProtocolLimits.Default.MaxFrameBytes;
+
+    /// <summary>Most sessions one connection may use (default 1024).</summary>
+    public int MaxSessionsPerConnection { get; init; } = ProtocolLimits.Default.MaxSessionsPerConnection;
+
+    /// <summary>Seconds a connection may stay silent before it is closed (default 300).</summary>
+    public int IdleConnectionSeconds { get; init; } = (int)ProtocolLimits.Default.IdleTimeout.TotalSeconds;
+
+    /// <summary>Seconds a graceful shutdown may take to drain connections (default 30).</summary>
+    public int ShutdownSeconds { get; init; } = 30;
+
+    /// <summary>Reads and checks the settings; a bad one stops start-up with a message that names it.</summary>
+    /// <exception cref="InvalidOperationException">A setting is missing its format or out of range.</exception>
+    public static HostSettings From(IConfiguration configuration, string configDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(Section);
+        var known = typeof(HostSettings).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key))
+            {
+                throw Bad(child.Key, $"is not a setting; expected one of {string.Join(", ", known.Order())}");
+            }
+        }
+
+        var defaults = new HostSettings();
+        var settings = new HostSettings
+        {
+            Host = Text(section, nameof(Host), defaults.Host),
+            Port = Integer(section, nameof(Port), defaults.Port, 0, 65535),
+            Model = Text(section, nameof(Model), defaults.Model),
+            Backend = Kind(section, defaults.Backend),
+            Device = Text(section, nameof(Device), defaults.Device),
+            Threads = Integer(section, nameof(Threads), defaults.Threads, 0, 1024),
+            MaxBatchSize = Integer(section, nameof(MaxBatchSize), defaults.MaxBatchSize, 1, 1 << 20),
+            MaxInFlightPerSession = Integer(section, nameof(MaxInFlightPerSession), defaults.MaxInFlightPerSession, 1, 1 << 20),
+            PassivateAfterSeconds = Integer(section, nameof(PassivateAfterSeconds), defaults.PassivateAfterSeconds, 0, int.MaxValue),
+            MaxFrameBytes = Integer(section, nameof(MaxFrameBytes), defaults.MaxFrameBytes, 64, 1 << 30),
+            MaxSessionsPerConnection = Integer(section, nameof(MaxSessionsPerConnection), defaults.MaxSessionsPerConnection, 1, 1 << 20),
+            IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
+            ShutdownSeconds = Integer(section, nameof(ShutdownSeconds), defaults.ShutdownSeconds, 1, 3600),
+        };
+        var model = Path.GetFullPath(settings.Model, configDirectory);
+        if (!File.Exists(model))
+        {
+            throw Bad(nameof(Model), $"is '{settings.Model}', but no manifest exists at {model}");
+        }
+
+        return settings with { Model = model };
+    }
+
+    /// <summary>The engine options these settings describe.</summary>
+    public EngineOptions ToEngineOptions() => EngineOptions.Default with
+    {
+        Backend = new BackendOptions(Backend, Device, Threads),
+        MaxBatchSize = MaxBatchSize,
+        MaxInFlightPerSession = MaxInFlightPerSession,
+        PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
+    };
+
+    /// <summary>The server options these settings describe.</summary>
+    public ServerOptions ToServerOptions() => ServerOptions.Default with
+    {
+        Host = Host,
+        Port = Port,
+        Limits = ProtocolLimits.Default with
+        {
+            MaxFrameBytes = MaxFrameBytes,
+            MaxSessionsPerConnection = MaxSessionsPerConnection,
+            MaxTokensInFlightPerSession = MaxInFlightPerSession,
+            IdleTimeout = TimeSpan.FromSeconds(IdleConnectionSeconds),
+        },
+    };
+
+    private static string Text(IConfigurationSection section, string name, string fallback)
+    {
+        var value = section[name];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? throw Bad(name, "is empty; expected a value") : value;
+    }
+
+    private static int Integer(IConfigurationSection section, string name, int fallback, int min, int max)
+    {
+        var value = section[name];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
+        {
+            throw Bad(name, $"is '{value}'; expected an integer from {min} to {max}");
+        }
+
+        return number < min || number > max ? throw Bad(name, $"is {number}; expected an integer from {min} to {max}") : number;
+    }
+
+    private static BackendKind Kind(IConfigurationSection section, BackendKind fallback)
+    {
+        var value = section[nameof(Backend)];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        return Enum.TryParse<BackendKind>(value, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw Bad(nameof(Backend), $"is '{value}'; expected Managed or Torch");
+    }
+
+    private static InvalidOperationException Bad(string name, string problem) =>
+        new($"setting {Section}:{name} {problem} (set it in config/appsettings.json, as STREAMING_{name.ToUpperInvariant()}, or with a flag).");
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Streaming.Host.Service;
+
+/// <summary><c>serve</c>: runs the worker service until SIGTERM or Ctrl-C, then shuts down gracefully.</summary>
+internal static class ServeCommand
+{
+    private static readonly Option<string> Config = new("--config")
+    {
+        Description = "Folder with appsettings.json, akka.hocon and the models (default: config/ beside the program)",
+        DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "config"),
+    };
+
+    private static readonly Option<string?> Host = new("--host") { Description = "Address to listen on (Streaming:Host)" };
+    private static readonly Option<int?> Port = new("--port") { Description = "TCP port, 0 for a free one (Streaming:Port)" };
+    private static readonly Option<string?> Model = new("--model") { Description = "Model manifest (Streaming:Model)" };
+    private static readonly Option<string?> Backend = new("--backend") { Description = "Managed or Torch (Streaming:Backend)" };
+    private static readonly Option<string?> Device = new("--device") { Description = "Torch device: cpu, cuda, cuda:N (Streaming:Device)" };
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Serve the configured model over TCP (default 127.0.0.1:7700).");
+        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((result, cancellation) => RunAsync(result, cancellation));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, CancellationToken cancellation)
+    {
+        var configDirectory = Path.GetFullPath(result.GetValue(Config)!);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(configDirectory, "appsettings.json"), optional: true)
+            .AddInMemoryCollection(EnvironmentOverrides())
+            .AddInMemoryCollection(FlagOverrides(result));
+
+        HostSettings settings;
+        try
+        {
+            settings = HostSettings.From(builder.Configuration, configDirectory);
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var hocon = Path.Combine(configDirectory, "akka.hocon");
+        builder.Services.AddSystemd();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddAkka("streaming", akka =>
+        {
+            if (File.Exists(hocon))
+            {
+                akka.AddHocon(File.ReadAllText(hocon), HoconAddMode.Prepend);
+            }
+        });
+        builder.Services.AddHostedService<StreamingService>();
+        using var host = builder.Build();
+        await host.RunAsync(cancellation).ConfigureAwait(false);
+        return 0;
+    }
+
+    // STREAMING_PORT=7701 -> Streaming:PORT (keys are case-insensitive); STREAMING_A__B -> Streaming:A:B.
+    private static Dictionary<string, string?> EnvironmentOverrides()
+    {
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && key.StartsWith("STREAMING_", StringComparison.OrdinalIgnoreCase))
+            {
+                overrides[$"{HostSettings.Section}:{key["STREAMING_".Length..].Replace("__", ":", StringComparison.Ordinal)}"] = entry.Value as string;
+            }
+        }
+
+        return overrides;
+    }
+
+    private static Dictionary<string, string?> FlagOverrides(ParseResult result)
+    {
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        void Set(string name, string? value)
+        {
+            if (value is not null)
+            {
+                overrides[$"{HostSettings.Section}:{name}"] = value;
+            }
+        }
+
+        Set(nameof(HostSettings.Host), result.GetValue(Host));
+        Set(nameof(HostSettings.Port), result.GetValue(Port)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Set(nameof(HostSettings.Model), result.GetValue(Model) is { } model ? Path.GetFullPath(model) : null);
+        Set(nameof(HostSettings.Backend), result.GetValue(Backend));
+        Set(nameof(HostSettings.Device), result.GetValue(Device));
+        return overrides;
+    }
+}

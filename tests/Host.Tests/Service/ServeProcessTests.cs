@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Streaming;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+using Streaming.Cells.Sequences;
+using Streaming.Host.Client;
+
+namespace Host.Tests.Service;
+
+/// <summary>`serve` as users run it: a child process on the example model, configured by files, variables and flags.</summary>
+public sealed partial class ServeProcessTests
+{
+    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "Streaming.Host.dll");
+
+    [Fact]
+    public async Task Serve_in_a_child_process_gives_the_example_models_outputs_and_stops_cleanly_on_sigterm()
+    {
+        using var serve = Start("serve", "--port", "0");
+        var port = await ListeningPort(serve);
+        int[] ids = [3, 17, 42, 5, 63, 0];
+        await using (var client = await StreamingClient.ConnectAsync("127.0.0.1", port))
+        {
+            Assert.Equal("char-lstm", client.Welcome.Model);
+            await client.OpenAsync("tcp-user");
+            var outputs = await Task.WhenAll(ids.Select(id => client.PushAsync("tcp-user", Token.Id(id))));
+            var expected = Bulk(ids);
+            for (var t = 0; t < ids.Length; t++)
+            {
+                Assert.Equal(t + 1, outputs[t].Position);
+                Assert.Equal(expected[t], outputs[t].Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
+            }
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+
+        await serve.WaitForExitAsync(Guard());
+        Assert.Equal(0, serve.ExitCode);
+        Assert.Contains("1 open session(s) were snapshotted into the store", Output(serve), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("STREAMING_PORT", "99999", "Streaming:Port is 99999")]
+    [InlineData("STREAMING_BACKEND", "Gpu", "Streaming:Backend is 'Gpu'; expected Managed or Torch")]
+    [InlineData("STREAMING_MODEL", "models/missing.json", "Streaming:Model is 'models/missing.json', but no manifest exists")]
+    [InlineData("STREAMING_BATCHSIZE", "5", "BATCHSIZE is not a setting")]
+    public async Task A_bad_setting_stops_start_up_with_a_message_that_names_it(string variable, string value, string message)
+    {
+        using var serve = Start(("serve", variable, value));
+        await serve.WaitForExitAsync(Guard());
+        Assert.Equal(2, serve.ExitCode);
+        Assert.Contains(message, Output(serve), StringComparison.Ordinal);
+    }
+
+    private static Process Start(params string[] arguments) => Start((string.Join('\0', arguments), null, null));
+
+    private static Process Start((string Arguments, string? Variable, string? Value) run)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Program);
+        foreach (var argument in run.Arguments.Split('\0'))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        if (run.Variable is not null)
+        {
+            info.Environment[run.Variable] = run.Value;
+        }
+
+        var process = new Process { StartInfo = info };
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        Outputs.AddOrUpdate(process, output);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Text.StringBuilder> Outputs = new();
+
+    private static string Output(Process process)
+    {
+        var output = Outputs.GetOrCreateValue(process);
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    // Waits for the service's start-up line and reads the port it bound; a guard, not a timing assertion.
+    private static async Task<int> ListeningPort(Process serve)
+    {
+        var guard = Guard();
+        while (!guard.IsCancellationRequested)
+        {
+            if (ServingLine().Match(Output(serve)) is { Success: true } match)
+            {
+                return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (serve.HasExited)
+            {
+                Assert.Fail($"serve exited with {serve.ExitCode} before listening:\n{Output(serve)}");
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        Assert.Fail($"serve did not report listening within the guard:\n{Output(serve)}");
+        return 0;
+    }
+
+    private static CancellationToken Guard() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
+
+    private static float[][] Bulk(int[] ids)
+    {
+        var manifest = ModelManifest.Load(Path.Combine(AppContext.BaseDirectory, "config", "models", "char-lstm.json"));
+        using var model = new RecurrentModel(RecurrentBackends.Create(manifest.LoadWeights(), BackendOptions.Managed));
+        var output = model.Forward(SequenceInput.FromTokenIds(ids, ids.Length, 1)).Output.ToArray();
+        return output.Chunk(model.Spec.OutputSize).ToArray();
+    }
+
+    [GeneratedRegex(@"at 127\.0\.0\.1:(\d+) on the")]
+    private static partial Regex ServingLine();
+}
