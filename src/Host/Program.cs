@@ -9,6 +9,7 @@ internal static class Program
     {
         var root = new RootCommand("Streaming RNN server: PyTorch-exact RNN/LSTM/GRU outputs for many live token streams.");
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(Replay.ReplayCommand.Create());
         return root.Parse(args).InvokeAsync();
     }
 }

@@ -42,6 +42,55 @@ public sealed partial class ServeProcessTests
         Assert.Contains("1 open session(s) were snapshotted into the store", Output(serve), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_replay_command_ends_with_the_count_line_and_exits_zero_when_all_passed()
+    {
+        using var replay = Start("replay", Path.Combine(AppContext.BaseDirectory, "recordings", "char-lstm.jsonl"));
+        await replay.WaitForExitAsync(Guard());
+        Assert.Equal(0, replay.ExitCode);
+        Assert.EndsWith("51 passed, 0 failed", Output(replay).TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_replay_command_names_a_failed_expectation_and_exits_non_zero()
+    {
+        var directory = Directory.CreateTempSubdirectory("tampered-recording");
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "recordings", "lstm.jsonl"));
+            lines[0] = lines[0].Replace("\"models/", $"\"{Path.Combine(AppContext.BaseDirectory, "recordings", "models")}/", StringComparison.Ordinal);
+            var first = Array.FindIndex(lines, l => l.Contains("\"expect\"", StringComparison.Ordinal) && l.Contains("\"token\"", StringComparison.Ordinal));
+            lines[first] = TamperedExpect().Replace(lines[first], m => $"{m.Groups[1].Value}{double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 0.5:R}", 1);
+            var path = Path.Combine(directory.FullName, "lstm-tampered.jsonl");
+            File.WriteAllLines(path, lines);
+
+            using var replay = Start("replay", path);
+            await replay.WaitForExitAsync(Guard());
+            Assert.Equal(1, replay.ExitCode);
+            var output = Output(replay);
+            Assert.Contains($"line {first + 1} (token): output[0]: expected", output, StringComparison.Ordinal);
+            Assert.EndsWith("passed, 1 failed", output.TrimEnd(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_recording_replays_against_a_served_child_process()
+    {
+        var recording = Path.Combine(AppContext.BaseDirectory, "recordings", "gru.jsonl");
+        using var serve = Start("serve", "--port", "0", "--model", Path.Combine(AppContext.BaseDirectory, "recordings", "models", "gru.json"));
+        var port = await ListeningPort(serve);
+        using var replay = Start("replay", recording, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await replay.WaitForExitAsync(Guard());
+        Assert.True(replay.ExitCode == 0, Output(replay));
+        Assert.EndsWith("51 passed, 0 failed", Output(replay).TrimEnd(), StringComparison.Ordinal);
+        serve.Kill();
+        await serve.WaitForExitAsync(Guard());
+    }
+
     [Theory]
     [InlineData("STREAMING_PORT", "99999", "Streaming:Port is 99999")]
     [InlineData("STREAMING_BACKEND", "Gpu", "Streaming:Backend is 'Gpu'; expected Managed or Torch")]
@@ -130,6 +179,9 @@ public sealed partial class ServeProcessTests
         var output = model.Forward(SequenceInput.FromTokenIds(ids, ids.Length, 1)).Output.ToArray();
         return output.Chunk(model.Spec.OutputSize).ToArray();
     }
+
+    [GeneratedRegex(@"(""expect"": ?\[)(-?[0-9.eE+-]+)")]
+    private static partial Regex TamperedExpect();
 
     [GeneratedRegex(@"at 127\.0\.0\.1:(\d+) on the")]
     private static partial Regex ServingLine();
