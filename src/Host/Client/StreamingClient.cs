@@ -21,6 +21,7 @@ public sealed class StreamingClient : IAsyncDisposable
 {
     private const int BufferBytes = 64 * 1024;
     private readonly TcpClient _tcp;
+    private readonly Socket _socket;
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly FrameCodec _codec;
@@ -35,6 +36,7 @@ public sealed class StreamingClient : IAsyncDisposable
     private StreamingClient(TcpClient tcp, Stream input, Stream output, WelcomeFrame welcome)
     {
         _tcp = tcp;
+        _socket = tcp.Client;
         _input = input;
         _output = output;
         Welcome = welcome;
@@ -146,7 +148,8 @@ public sealed class StreamingClient : IAsyncDisposable
             // The connection was gone already.
         }
 
-        _tcp.Client.Shutdown(SocketShutdown.Send);
+        ShutdownQuietly(SocketShutdown.Send);
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _tcp.Dispose();
         await _reader.ConfigureAwait(false);
@@ -254,9 +257,14 @@ public sealed class StreamingClient : IAsyncDisposable
                     case ErrorFrame error when error.Sequence != 0 && _pending.TryRemove(error.Sequence, out var refused):
                         refused.Fail(StreamingClientException.From(error));
                         break;
-                    case ErrorFrame error:
-                        // A connection-level error: the server closes the connection after it (or, for EngineStopped, when it has answered everything).
+                    case ErrorFrame error when error.EndsConnection:
+                        // The server's last frame: closing our side at once lets the server close without a reset.
                         farewell = error;
+                        Close(StreamingClientException.From(error, connectionLost: true));
+                        ShutdownQuietly(SocketShutdown.Send);
+                        break;
+                    case ErrorFrame:
+                        // A connection-level refusal that matches no request (a frame sent the wrong way): nothing waits for it.
                         break;
                     case PingFrame ping:
                         _outgoing.Writer.TryWrite(_codec.Encode(new PongFrame(ping.Nonce)));
@@ -283,6 +291,8 @@ public sealed class StreamingClient : IAsyncDisposable
             Close(farewell is null
                 ? new StreamingClientException(0, "the server closed the connection.", connectionLost: true)
                 : StreamingClientException.From(farewell, connectionLost: true));
+
+            ShutdownQuietly(SocketShutdown.Both);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException or ProtocolException)
         {
@@ -291,6 +301,18 @@ public sealed class StreamingClient : IAsyncDisposable
                 : e is ProtocolException p
                     ? new StreamingClientException((ushort)p.Code, "the server sent a frame this client cannot read: " + p.Message, connectionLost: true, innerException: e)
                     : new StreamingClientException(0, "the connection failed: " + e.Message, connectionLost: true, innerException: e));
+        }
+    }
+
+    private void ShutdownQuietly(SocketShutdown how)
+    {
+        try
+        {
+            _socket.Shutdown(how);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing to do.
         }
     }
 

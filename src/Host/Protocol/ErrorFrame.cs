@@ -22,6 +22,15 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
     /// <summary>The code as a protocol error, or null when it is not one.</summary>
     public ProtocolErrorCode? ProtocolCode => Code >= 100 ? (ProtocolErrorCode)Code : null;
 
+    /// <summary>
+    /// Whether this is the server's last frame on the connection: a connection-level Error (empty session, sequence 0)
+    /// for a framing or handshake violation, an idle timeout, or EngineStopped when the server shuts down. A client
+    /// that gets one should close its side.
+    /// </summary>
+    public bool EndsConnection => Session.Length == 0 && Sequence == 0 && Code is (ushort)EngineErrorCode.EngineStopped
+        or (>= (ushort)ProtocolErrorCode.FrameTooLarge and <= (ushort)ProtocolErrorCode.InvalidSessionId)
+        or (ushort)ProtocolErrorCode.IdleTimeout;
+
     /// <summary>The Error frame that reports <paramref name="error"/>, addressed to its session and sequence when known.</summary>
     public static ErrorFrame From(ProtocolException error)
     {

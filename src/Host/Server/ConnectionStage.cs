@@ -53,6 +53,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string IdleTimer = "idle";
+        private const string LingerTimer = "linger";
+
+        // How long a closing connection waits, after its last frame, for the client to close its side first: a
+        // close with the client's FIN already in is clean, while closing first risks a reset that could discard
+        // the last frames before the client reads them.
+        private static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
         private readonly ConnectionStage _stage;
         private readonly ConnectionContext _context;
         private readonly ProtocolLimits _limits;
@@ -68,6 +74,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private int _pendingOpens;
         private long _lastFrameTicks;
         private bool _pausedAtLimit;
+        private bool _lingering;
 
         public Logic(ConnectionStage stage)
             : base(stage.Shape)
@@ -75,8 +82,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _stage = stage;
             _context = stage._context;
             _limits = _context.Options.Limits;
-            SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: () => BeginClosing(null), onUpstreamFailure: OnUpstreamFailure);
-            SetHandler(stage.Out, onPull: TryWrite, onDownstreamFinish: _ => CompleteStage());
+            SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: OnUpstreamFailure);
+            SetHandler(stage.Out, onPull: () =>
+            {
+                TryWrite();
+                TryFinish();
+            }, onDownstreamFinish: _ => CompleteStage());
         }
 
         public override void PreStart()
@@ -84,6 +95,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _replyReady = GetAsyncCallback<PendingReply>(OnReplyReady);
             var drain = GetAsyncCallback(() => BeginClosing(new ErrorFrame("", 0, (ushort)EngineErrorCode.EngineStopped,
                 "the server is shutting down: it has answered every request it read on this connection and closes it; open sessions are saved and resume when the server is back.")));
+
+            // A connection accepted while the server drains is closed before its handshake, with the same Error.
             _drainRegistration = _context.Draining.Register(() => drain());
             _context.Counters.ConnectionOpened();
             _context.Logger.ConnectionOpened(_context.Remote);
@@ -102,10 +115,17 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _context.Counters.PendingChanged(-_pending, 0);
             _context.Counters.ConnectionClosed();
             _context.Logger.ConnectionClosed(_context.Remote);
+            _context.Options.ConnectionStopped?.Invoke();
         }
 
         protected override void OnTimer(object timerKey)
         {
+            if (Equals(timerKey, LingerTimer))
+            {
+                CompleteStage();
+                return;
+            }
+
             var idle = Stopwatch.GetElapsedTime(_lastFrameTicks);
             if (_closing)
             {
@@ -127,6 +147,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private void OnPush()
         {
             var inbound = Grab(_stage.In);
+            if (_lingering)
+            {
+                // Everything has been answered and the last frame sent: whatever else arrives is discarded.
+                Pull(_stage.In);
+                return;
+            }
+
             _context.Counters.FrameReceived();
             _lastFrameTicks = Stopwatch.GetTimestamp();
             if (inbound.Violation is { } violation)
@@ -143,6 +170,17 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             }
 
             PullIfRoom();
+        }
+
+        private void OnUpstreamFinish()
+        {
+            if (_lingering)
+            {
+                CompleteStage();
+                return;
+            }
+
+            BeginClosing(null);
         }
 
         private void OnUpstreamFailure(Exception error)
@@ -414,12 +452,11 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             Pull(_stage.In);
         }
 
-        /// <summary>A violation that closes the connection: stop reading, send the Error now, finish what was accepted, close.</summary>
+        /// <summary>A violation that closes the connection: stop reading, finish what was accepted, send the Error last, close.</summary>
         private void Violation(ProtocolException violation)
         {
             _context.Logger.ConnectionViolation(_context.Remote, violation.Code, violation.Message);
-            Enqueue(ErrorFrame.From(violation));
-            BeginClosing(null);
+            BeginClosing(ErrorFrame.From(violation));
         }
 
         private void BeginClosing(Frame? farewell)
@@ -447,9 +484,24 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 Enqueue(farewell);
             }
 
-            if (_outbox.Count == 0)
+            // Only once downstream pulls again after the last frame: Akka's TCP stage pulls when the socket has
+            // taken the write, and a close that overtakes a write in flight can leave the connection hanging.
+            if (_outbox.Count > 0 || _lingering || !IsAvailable(_stage.Out))
+            {
+                return;
+            }
+
+            if (IsClosed(_stage.In))
             {
                 CompleteStage();
+                return;
+            }
+
+            _lingering = true;
+            ScheduleOnce(LingerTimer, Linger);
+            if (!HasBeenPulled(_stage.In))
+            {
+                Pull(_stage.In);
             }
         }
     }

@@ -28,6 +28,9 @@ public sealed record ServerOptions
     /// <summary>Test hook: called when a connection stops reading because it holds <see cref="MaxPendingPerConnection"/> items.</summary>
     internal Action? PendingLimitReached { get; init; }
 
+    /// <summary>Test hook: called when a connection's stage has stopped (every request it read has been handed to the engine).</summary>
+    internal Action? ConnectionStopped { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

@@ -16,7 +16,7 @@ namespace Streaming.Host.Server;
 /// <summary>
 /// The TCP front of a <see cref="RecurrentEngine"/>: accepts connections on <see cref="ServerOptions.Host"/> and
 /// <see cref="ServerOptions.Port"/> and speaks the protocol of docs/protocol.md on each, with Akka.Streams TCP and
-/// length-field framing. One connection carries many sessions; a violation by one client closes at most its own
+/// length-field framing (<see cref="FrameCutter"/>). One connection carries many sessions; a violation by one client closes at most its own
 /// connection. Sessions belong to the engine, not to a connection: when a connection drops, the sessions it
 /// opened stay open, so a client may reconnect and go on with them (or close them).
 /// </summary>
@@ -81,7 +81,10 @@ public sealed class StreamingServer : IAsyncDisposable
                 {
                     var id = Interlocked.Increment(ref nextConnection);
                     var context = new ConnectionContext(engine, dispatcher, codec, options, counters, logger, connection.RemoteAddress, draining.Token);
-                    var done = connection.HandleWith(ConnectionFlow(context), materializer);
+                    // Watch the socket's side: it ends only once the last reply is flushed and the socket closed.
+                    var done = connection.Flow.WatchTermination((_, closed) => (Task)closed)
+                        .JoinMaterialized(ConnectionFlow(context), Keep.Left)
+                        .Run(materializer);
                     connections[id] = done;
                     done.ContinueWith(_ => connections.TryRemove(id, out Task? _), TaskScheduler.Default);
                 }))
@@ -99,8 +102,9 @@ public sealed class StreamingServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops gracefully: stops accepting connections, stops reading the open ones, answers every request already
-    /// read, sends each client an Error EngineStopped (8) with an empty session, and closes. The engine's sessions
+    /// Stops gracefully: stops reading every connection, answers every request already read, sends each client an
+    /// Error EngineStopped (8) with an empty session and closes; a connection accepted meanwhile gets the same Error
+    /// at once; then the listening socket is closed. The engine's sessions
     /// are left open (dispose the engine afterwards to snapshot them). Calling it again waits for the same stop.
     /// </summary>
     /// <param name="timeout">How long to wait for connections to finish before closing them anyway (default 30 s).</param>
@@ -117,7 +121,8 @@ public sealed class StreamingServer : IAsyncDisposable
 
     private async Task StopCoreAsync(TimeSpan timeout)
     {
-        await _binding.Unbind().ConfigureAwait(false);
+        // Drain before unbinding: Akka's listener owns its connections' actors, and unbinding stops them with a
+        // reset that would discard replies not yet read. Connections accepted meanwhile are told to go away.
         _logger.Draining(_binding.LocalAddress, _connections.Count);
         await _draining.CancelAsync().ConfigureAwait(false);
         var all = Task.WhenAll(_connections.Values);
@@ -126,16 +131,12 @@ public sealed class StreamingServer : IAsyncDisposable
             _logger.DrainTimedOut(_connections.Count, timeout);
         }
 
+        await _binding.Unbind().ConfigureAwait(false);
         _draining.Dispose();
     }
 
-    private static Flow<ByteString, ByteString, Task> ConnectionFlow(ConnectionContext context) =>
+    private static Flow<ByteString, ByteString, NotUsed> ConnectionFlow(ConnectionContext context) =>
         Flow.Create<ByteString>()
-            .Via(Framing.LengthField(FrameCodec.LengthFieldBytes, context.Options.Limits.MaxFrameBytes, 0, ByteOrder.LittleEndian))
-            .Select(bytes => Inbound.Decode(context.Codec, bytes.ToArray()))
-            .Recover(error => error is Framing.FramingException
-                ? Option<Inbound>.Create(Inbound.FramingFailed(error, context.Options.Limits.MaxFrameBytes))
-                : Option<Inbound>.None)
-            .Via(new ConnectionStage(context))
-            .WatchTermination((_, done) => (Task)done);
+            .Via(new FrameCutter(context.Codec))
+            .Via(new ConnectionStage(context));
 }
