@@ -132,7 +132,7 @@ public sealed class ConnectionLifecycleTests
             var expected = scope.Expected(answered.Select(i => inputs[i]).ToList());
             for (var t = 0; t < answered.Count; t++)
             {
-                AssertClose(expected[t], pushes[answered[t]].Result.Output);
+                AssertClose(expected[t], (await pushes[answered[t]]).Output);
             }
 
             Assert.Equal(answered.Count, (await store.LoadAsync(sessions[s]))!.Position);

@@ -248,7 +248,7 @@ public sealed class ProtocolAbuseTests
             if (pushes[i].IsCompletedSuccessfully)
             {
                 accepted.Add(inputs[i]);
-                var output = pushes[i].Result;
+                var output = await pushes[i];
                 Assert.Equal(accepted.Count, output.Position);
                 Assert.Equal(scope.Expected(accepted)[^1], output.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
             }
