@@ -156,7 +156,7 @@ internal static class PipelineScenario
         }
     }
 
-    private static double LibtorchBulkSeconds(RecurrentSpec spec, float[] inputs, int tokens, int repetitions)
+    internal static double LibtorchBulkSeconds(RecurrentSpec spec, float[] inputs, int tokens, int repetitions)
     {
         using var mode = torch.inference_mode();
         using var lstm = nn.LSTM(spec.InputSize, spec.HiddenSize, spec.NumLayers);

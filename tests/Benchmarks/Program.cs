@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["batched-step"] = BatchedStepScenario.Run,
     ["single-session"] = SingleSessionScenario.Run,
     ["pipeline"] = PipelineScenario.Run,
+    ["tcp"] = TcpScenario.Run,
     ["overhead"] = OverheadScenario.Run,
 };
 if (names.Count == 0)
