@@ -10,6 +10,7 @@ internal static class Program
         var root = new RootCommand("Streaming RNN server: PyTorch-exact RNN/LSTM/GRU outputs for many live token streams.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(Replay.ReplayCommand.Create());
+        root.Subcommands.Add(HealthCommand.Create());
         return root.Parse(args).InvokeAsync();
     }
 }

@@ -32,6 +32,13 @@ public sealed partial class ServeProcessTests
             }
         }
 
+        using (var health = Start("health", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            await health.WaitForExitAsync(Guard());
+            Assert.Equal(0, health.ExitCode);
+            Assert.Contains("healthy: 127.0.0.1:", Output(health), StringComparison.Ordinal);
+        }
+
         using (var kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill!.WaitForExitAsync();
@@ -40,6 +47,20 @@ public sealed partial class ServeProcessTests
         await serve.WaitForExitAsync(Guard());
         Assert.Equal(0, serve.ExitCode);
         Assert.Contains("1 open session(s) were snapshotted into the store", Output(serve), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_health_check_fails_with_the_reason_when_nothing_listens()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        using var health = Start("health", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "3");
+        await health.WaitForExitAsync(Guard());
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains($"unhealthy: 127.0.0.1:{port}", Output(health), StringComparison.Ordinal);
     }
 
     [Fact]
