@@ -51,6 +51,9 @@ public sealed record HostSettings
     /// <summary>Seconds a connection may stay silent before it is closed (default 300).</summary>
     public int IdleConnectionSeconds { get; init; } = (int)ProtocolLimits.Default.IdleTimeout.TotalSeconds;
 
+    /// <summary>Port of the Prometheus endpoint <c>http://Host:MetricsPort/metrics</c>; 0 turns it off (default 0).</summary>
+    public int MetricsPort { get; init; }
+
     /// <summary>Seconds a graceful shutdown may take to drain connections (default 30).</summary>
     public int ShutdownSeconds { get; init; } = 30;
 
@@ -84,6 +87,7 @@ public sealed record HostSettings
             MaxFrameBytes = Integer(section, nameof(MaxFrameBytes), defaults.MaxFrameBytes, 64, 1 << 30),
             MaxSessionsPerConnection = Integer(section, nameof(MaxSessionsPerConnection), defaults.MaxSessionsPerConnection, 1, 1 << 20),
             IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
+            MetricsPort = Integer(section, nameof(MetricsPort), defaults.MetricsPort, 0, 65535),
             ShutdownSeconds = Integer(section, nameof(ShutdownSeconds), defaults.ShutdownSeconds, 1, 3600),
         };
         var model = Path.GetFullPath(settings.Model, configDirectory);

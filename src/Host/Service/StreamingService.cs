@@ -10,13 +10,14 @@ namespace Streaming.Host.Service;
 /// shutdown stops accepting connections, lets the tokens in flight finish, then stops the engine, which
 /// snapshots every open session into its store.
 /// </summary>
-internal sealed partial class StreamingService : IHostedService
+internal sealed partial class StreamingService : IHostedService, IDisposable
 {
     private readonly ActorSystem _system;
     private readonly HostSettings _settings;
     private readonly ILogger<StreamingService> _log;
     private RecurrentEngine? _engine;
     private StreamingServer? _server;
+    private MetricsExporter? _metrics;
 
     public StreamingService(ActorSystem system, HostSettings settings, ILogger<StreamingService> log)
     {
@@ -29,11 +30,17 @@ internal sealed partial class StreamingService : IHostedService
     {
         _engine = await RecurrentEngine.StartAsync(_system, _settings.Model, _settings.ToEngineOptions()).ConfigureAwait(false);
         _server = await StreamingServer.StartAsync(_system, _engine, _settings.ToServerOptions(), _log).ConfigureAwait(false);
+        if (_settings.MetricsPort > 0)
+        {
+            _metrics = new MetricsExporter(_settings.Host, _settings.MetricsPort, _engine, _server);
+        }
+
         Listening(_log, _server.Endpoint, _engine.Model, _settings.Backend);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _metrics?.Dispose();
         if (_server is not null)
         {
             await _server.StopAsync(TimeSpan.FromSeconds(_settings.ShutdownSeconds)).ConfigureAwait(false);
@@ -46,6 +53,9 @@ internal sealed partial class StreamingService : IHostedService
             Stopped(_log, open);
         }
     }
+
+    /// <summary>Releases the metrics endpoint if the host is disposed without a stop.</summary>
+    public void Dispose() => _metrics?.Dispose();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} at {Endpoint} on the {Backend} backend; stop with SIGTERM or Ctrl-C")]
     private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, Sessions.ModelIdentity model, Cells.Backends.BackendKind backend);

@@ -50,13 +50,33 @@ public sealed partial class ServeProcessTests
     }
 
     [Fact]
+    public async Task Metrics_count_tokens_batches_and_errors_by_code()
+    {
+        var metricsPort = FreePort();
+        using var serve = Start(("serve\0--port\00", "STREAMING_METRICSPORT", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var port = await ListeningPort(serve);
+        await using (var client = await StreamingClient.ConnectAsync("127.0.0.1", port))
+        {
+            await client.OpenAsync("m");
+            await Task.WhenAll(new[] { 1, 2, 3, 4, 5 }.Select(id => client.PushAsync("m", Token.Id(id))));
+            await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("m", Token.Id(64)));
+        }
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
+        Assert.Contains("streaming_tokens_total 5", metrics, StringComparison.Ordinal);
+        Assert.Contains("streaming_sessions_open 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("streaming_errors_total{code=\"1\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"streaming_stage_elements_total\{stage=""layer 0""\} [1-9]", metrics);
+        Assert.Contains("streaming_stage_busy_seconds_total{stage=\"head\"}", metrics, StringComparison.Ordinal);
+        serve.Kill();
+        await serve.WaitForExitAsync(Guard());
+    }
+
+    [Fact]
     public async Task The_health_check_fails_with_the_reason_when_nothing_listens()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-
+        var port = FreePort();
         using var health = Start("health", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "3");
         await health.WaitForExitAsync(Guard());
         Assert.Equal(1, health.ExitCode);
@@ -189,6 +209,15 @@ public sealed partial class ServeProcessTests
 
         Assert.Fail($"serve did not report listening within the guard:\n{Output(serve)}");
         return 0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private static CancellationToken Guard() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;

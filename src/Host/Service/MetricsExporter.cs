@@ -1,0 +1,62 @@
+using System.Globalization;
+using Prometheus;
+using Streaming.Host.Server;
+
+namespace Streaming.Host.Service;
+
+/// <summary>
+/// Prometheus metrics of one engine and its server, served at <c>http://host:port/metrics</c>. The engine's and
+/// server's own counters are read at each scrape, so the hot path pays nothing for them.
+/// </summary>
+internal sealed class MetricsExporter : IDisposable
+{
+    private readonly MetricServer _server;
+
+    public MetricsExporter(string host, int port, RecurrentEngine engine, StreamingServer server)
+    {
+        var registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(registry);
+        var sessionsOpen = factory.CreateGauge("streaming_sessions_open", "Sessions open, passivated ones included.");
+        var sessionsPassivated = factory.CreateGauge("streaming_sessions_passivated", "Open sessions whose state is in the snapshot store.");
+        var tokens = factory.CreateCounter("streaming_tokens_total", "Tokens computed: pushed tokens plus replayed steps.");
+        var inPipeline = factory.CreateGauge("streaming_pipeline_elements", "Elements (tokens and control elements) inside the pipeline now.");
+        var batches = factory.CreateCounter("streaming_stage_batches_total", "Batches computed per stage.", "stage");
+        var elements = factory.CreateCounter("streaming_stage_elements_total", "Elements computed per stage.", "stage");
+        var busy = factory.CreateCounter("streaming_stage_busy_seconds_total", "Seconds each stage spent computing batches (step time per layer).", "stage");
+        var batchSizes = factory.CreateCounter("streaming_stage_batches_by_size_total", "Batches per stage by size bucket; max_size is the bucket's largest size.", "stage", "max_size");
+        var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
+        var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
+        var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
+        registry.AddBeforeCollectCallback(() =>
+        {
+            var statistics = engine.Statistics;
+            sessionsOpen.Set(statistics.SessionsOpen);
+            sessionsPassivated.Set(statistics.SessionsPassivated);
+            tokens.IncTo(statistics.TokensProcessed);
+            inPipeline.Set(statistics.ElementsInPipeline);
+            foreach (var stage in statistics.Head is { } head ? statistics.Layers.Append(head) : statistics.Layers)
+            {
+                batches.WithLabels(stage.Name).IncTo(stage.Batches);
+                elements.WithLabels(stage.Name).IncTo(stage.Elements);
+                busy.WithLabels(stage.Name).IncTo(stage.Busy.TotalSeconds);
+                for (var bucket = 0; bucket < stage.BatchSizeHistogram.Count; bucket++)
+                {
+                    // Bucket 0 holds batches of 1; bucket i holds sizes 2^(i-1)+1 .. 2^i.
+                    batchSizes.WithLabels(stage.Name, (1L << bucket).ToString(CultureInfo.InvariantCulture)).IncTo(stage.BatchSizeHistogram[bucket]);
+                }
+            }
+
+            var traffic = server.Statistics;
+            connections.Set(traffic.ConnectionsOpen);
+            pending.Set(traffic.Pending);
+            foreach (var (code, count) in traffic.ErrorsByCode)
+            {
+                errors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).IncTo(count);
+            }
+        });
+        _server = new MetricServer(host, port, registry: registry);
+        _server.Start();
+    }
+
+    public void Dispose() => _server.Dispose();
+}
