@@ -280,7 +280,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 _pendingOpens++;
             }
 
-            var pending = PendingReply.Watch(session, request.Sequence, kind, opens, _context.Dispatcher.Start(request), _replyReady);
+            var pending = PendingReply.Watch(request, kind, opens, _context.Dispatcher.Start(request), _replyReady);
             Track(pending);
         }
 
@@ -354,6 +354,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             {
                 lane.Replies.Dequeue();
                 _outbox.Enqueue((reply.Frames, true));
+
+                // Recorded here, in the session's order, whatever order the engine's answers came in.
+                if (head.Request is { } request)
+                {
+                    _context.Options.Recorder?.Record(request, reply);
+                }
             }
 
             if (lane.Replies.Count == 0)

@@ -30,6 +30,9 @@ internal sealed class PendingReply
     /// <summary>Whether it counts against the session's tokens in flight (tokens and replays do).</summary>
     public bool CountsInFlight => Kind is RequestKind.Token or RequestKind.Replay;
 
+    /// <summary>The request forwarded to the engine; null for a request the connection refused itself.</summary>
+    public SessionFrame? Request { get; private init; }
+
     /// <summary>The reply, once the engine has answered; null while pending.</summary>
     public Reply? Result { get; private set; }
 
@@ -38,9 +41,9 @@ internal sealed class PendingReply
         new(session, sequence, null, opens: false) { Result = reply };
 
     /// <summary>A request the engine is working on; <paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes.</summary>
-    public static PendingReply Watch(string session, ulong sequence, RequestKind kind, bool opens, Task<Reply> work, Action<PendingReply> ready)
+    public static PendingReply Watch(SessionFrame request, RequestKind kind, bool opens, Task<Reply> work, Action<PendingReply> ready)
     {
-        var pending = new PendingReply(session, sequence, kind, opens);
+        var pending = new PendingReply(request.Session, request.Sequence, kind, opens) { Request = request };
         work.ContinueWith(
             static (task, state) =>
             {

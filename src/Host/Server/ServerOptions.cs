@@ -25,6 +25,9 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxPendingPerConnection { get; init; } = 4096;
 
+    /// <summary>Records chosen sessions' requests and replies into a recording file (default none: nothing is recorded).</summary>
+    public Recording.TrafficRecorder? Recorder { get; init; }
+
     /// <summary>Test hook: called when a connection stops reading because it holds <see cref="MaxPendingPerConnection"/> items.</summary>
     internal Action? PendingLimitReached { get; init; }
 

@@ -57,6 +57,19 @@ public sealed record HostSettings
     /// <summary>Seconds a graceful shutdown may take to drain connections (default 30).</summary>
     public int ShutdownSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// Folder where open sessions are saved at shutdown (and passivated ones while idle), one file per session, and
+    /// from which a restarted server resumes them on their next operation; absolute or relative to the config folder.
+    /// Empty (the default) keeps them in memory: they survive a passivation, not a restart.
+    /// </summary>
+    public string SnapshotDirectory { get; init; } = "";
+
+    /// <summary>Folder for recordings of live traffic (rnn-recording/1), absolute or relative to the config folder; empty (the default) records nothing.</summary>
+    public string RecordDirectory { get; init; } = "";
+
+    /// <summary>The sessions to record, comma-separated: exact ids, prefixes ending in <c>*</c>, or <c>*</c> for all (default none).</summary>
+    public string RecordSessions { get; init; } = "";
+
     /// <summary>Reads and checks the settings; a bad one stops start-up with a message that names it.</summary>
     /// <exception cref="InvalidOperationException">A setting is missing its format or out of range.</exception>
     public static HostSettings From(IConfiguration configuration, string configDirectory)
@@ -89,7 +102,14 @@ public sealed record HostSettings
             IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
             MetricsPort = Integer(section, nameof(MetricsPort), defaults.MetricsPort, 0, 65535),
             ShutdownSeconds = Integer(section, nameof(ShutdownSeconds), defaults.ShutdownSeconds, 1, 3600),
+            SnapshotDirectory = section[nameof(SnapshotDirectory)] is { Length: > 0 } snapshots ? Path.GetFullPath(snapshots.Trim(), configDirectory) : "",
+            RecordDirectory = section[nameof(RecordDirectory)] is { Length: > 0 } records ? Path.GetFullPath(records.Trim(), configDirectory) : "",
+            RecordSessions = section[nameof(RecordSessions)]?.Trim() ?? "",
         };
+        if (settings.RecordDirectory.Length > 0 && settings.RecordSessions.Length == 0)
+        {
+            throw Bad(nameof(RecordSessions), $"is empty while {nameof(RecordDirectory)} is '{settings.RecordDirectory}'; expected the sessions to record (ids, prefixes ending in '*', or '*')");
+        }
         var model = Path.GetFullPath(settings.Model, configDirectory);
         if (!File.Exists(model))
         {

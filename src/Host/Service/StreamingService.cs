@@ -1,7 +1,11 @@
 using Akka.Actor;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Streaming.Cells.Model;
+using Streaming.Host.Recording;
 using Streaming.Host.Server;
+using Streaming.Host.Storage;
+using Streaming.Sessions;
 
 namespace Streaming.Host.Service;
 
@@ -18,6 +22,7 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     private RecurrentEngine? _engine;
     private StreamingServer? _server;
     private MetricsExporter? _metrics;
+    private TrafficRecorder? _recorder;
 
     public StreamingService(ActorSystem system, HostSettings settings, ILogger<StreamingService> log)
     {
@@ -28,14 +33,25 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _engine = await RecurrentEngine.StartAsync(_system, _settings.Model, _settings.ToEngineOptions()).ConfigureAwait(false);
-        _server = await StreamingServer.StartAsync(_system, _engine, _settings.ToServerOptions(), _log).ConfigureAwait(false);
+        var manifest = ModelManifest.Load(_settings.Model);
+        var weights = manifest.LoadWeights();
+        var model = ModelIdentity.Of(manifest.Name, weights);
+
+        // A store on disk makes the snapshots taken at shutdown outlive the process: a restarted server resumes each
+        // session from its file on the session's next operation.
+        ISnapshotStore store = _settings.SnapshotDirectory.Length > 0 ? new FileSnapshotStore(_settings.SnapshotDirectory, model) : new InMemorySnapshotStore();
+        _engine = await RecurrentEngine.StartAsync(_system, model, weights, _settings.ToEngineOptions() with { Store = store }).ConfigureAwait(false);
+        _recorder = _settings.RecordDirectory.Length > 0
+            ? TrafficRecorder.Create(_settings.RecordDirectory, _settings.Model, manifest.Spec, _settings.RecordSessions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            : null;
+        _server = await StreamingServer.StartAsync(_system, _engine, _settings.ToServerOptions() with { Recorder = _recorder }, _log).ConfigureAwait(false);
         if (_settings.MetricsPort > 0)
         {
             _metrics = new MetricsExporter(_settings.Host, _settings.MetricsPort, _engine, _server);
         }
 
         Listening(_log, _server.Endpoint, _engine.Model, _settings.Backend);
+        Storing(_log, store is FileSnapshotStore files ? files.Directory : "memory (SnapshotDirectory is empty)", _recorder?.Path ?? "nothing");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -52,13 +68,22 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
             await _engine.DisposeAsync().ConfigureAwait(false);
             Stopped(_log, open);
         }
+
+        _recorder?.Dispose();
     }
 
-    /// <summary>Releases the metrics endpoint if the host is disposed without a stop.</summary>
-    public void Dispose() => _metrics?.Dispose();
+    /// <summary>Releases the metrics endpoint and the recording if the host is disposed without a stop.</summary>
+    public void Dispose()
+    {
+        _metrics?.Dispose();
+        _recorder?.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} at {Endpoint} on the {Backend} backend; stop with SIGTERM or Ctrl-C")]
     private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, Sessions.ModelIdentity model, Cells.Backends.BackendKind backend);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sessions are saved to {Store}; live traffic is recorded to {Recording}")]
+    private static partial void Storing(ILogger logger, string store, string recording);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped; {Sessions} open session(s) were snapshotted into the store")]
     private static partial void Stopped(ILogger logger, int sessions);

@@ -1,0 +1,216 @@
+using Streaming.Cells.Model;
+using Streaming.Host.Protocol;
+using Streaming.Host.Server;
+using Streaming.Sessions;
+
+namespace Streaming.Host.Recording;
+
+/// <summary>
+/// Records the live traffic of chosen sessions into one recording (rnn-recording/1), so that a new model version can
+/// be checked against real traffic with <c>replay --model</c>. Every request of a chosen session is written in the
+/// session's order with what the server answered as its expectation: a token's output, a replay's outputs, a
+/// snapshot's h and c; a request the engine refused is written with <c>"expect_error":true</c>. Requests the
+/// connection itself refused (protocol errors such as too many tokens in flight) depend on timing, not on the model,
+/// and are left out. A restore is written as an open from the restored state (after a close when the session was
+/// open), since the format has no restore. Thread-safe: many connections record into the same file.
+/// </summary>
+public sealed class TrafficRecorder : IDisposable
+{
+    private readonly RecordingWriter _writer;
+    private readonly IReadOnlyList<string> _sessions;
+    private readonly int _stateRows;
+    private readonly HashSet<string> _open = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private bool _stopped;
+
+    private TrafficRecorder(RecordingWriter writer, string path, IReadOnlyList<string> sessions, ModelSpec spec)
+    {
+        _writer = writer;
+        Path = path;
+        _sessions = sessions;
+        _stateRows = spec.Recurrent.NumLayers * spec.Recurrent.Directions;
+    }
+
+    /// <summary>The recording file.</summary>
+    public string Path { get; }
+
+    /// <summary>Why recording stopped early (the file could not be written), or null.</summary>
+    public Exception? Failure { get; private set; }
+
+    /// <summary>
+    /// Starts a recording in <paramref name="directory"/>, named after the model and the time (UTC), whose header
+    /// names <paramref name="manifestPath"/> relative to the directory.
+    /// </summary>
+    /// <param name="directory">Where the recording goes; created when missing.</param>
+    /// <param name="manifestPath">The served model's manifest.</param>
+    /// <param name="spec">The served model (for the layout of states).</param>
+    /// <param name="sessions">Which sessions to record: exact ids, prefixes ending in <c>*</c>, or <c>*</c> for all.</param>
+    public static TrafficRecorder Create(string directory, string manifestPath, ModelSpec spec, IReadOnlyList<string> sessions)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(manifestPath);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(sessions);
+        Directory.CreateDirectory(directory);
+        var name = $"{System.IO.Path.GetFileNameWithoutExtension(manifestPath)}-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}.jsonl";
+        var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), name);
+        var model = System.IO.Path.GetRelativePath(System.IO.Path.GetFullPath(directory), System.IO.Path.GetFullPath(manifestPath));
+        return new TrafficRecorder(RecordingWriter.Create(path, new RecordingHeader(model)), path, sessions.ToArray(), spec);
+    }
+
+    /// <summary>Whether <paramref name="session"/> is one of the recorded sessions.</summary>
+    public bool Records(string session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        foreach (var pattern in _sessions)
+        {
+            var matches = pattern.EndsWith('*')
+                ? session.StartsWith(pattern[..^1], StringComparison.Ordinal)
+                : string.Equals(session, pattern, StringComparison.Ordinal);
+            if (matches)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Records one answered request of a session, if the session is recorded; called in each session's order.</summary>
+    internal void Record(SessionFrame request, Reply reply)
+    {
+        if (!Records(request.Session))
+        {
+            return;
+        }
+
+        var refused = !reply.Succeeded;
+        if (refused && reply.Frames[0] is ErrorFrame { Code: >= 100 })
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            try
+            {
+                foreach (var operation in Operations(request, reply, refused))
+                {
+                    _writer.Write(operation);
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+            {
+                Failure = e;
+                _stopped = true;
+            }
+        }
+    }
+
+    /// <summary>Flushes and closes the recording; later requests are not recorded.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (!_stopped)
+            {
+                _stopped = true;
+                _writer.Dispose();
+            }
+        }
+    }
+
+    private IEnumerable<RecordedOperation> Operations(SessionFrame request, Reply reply, bool refused)
+    {
+        var session = request.Session;
+        switch (request)
+        {
+            case OpenFrame open:
+                if (!refused)
+                {
+                    _open.Add(session);
+                }
+
+                yield return new RecordedOpen(0, session, Matrix(open.H0), Matrix(open.C0)) { ExpectError = refused };
+                break;
+            case TokenFrame token:
+                var recorded = token.Kind == TokenKind.Ids ? RecordedToken.OfId(0, session, token.Id) : RecordedToken.OfVector(0, session, token.Vector);
+                yield return refused ? recorded with { ExpectError = true } : recorded with { Expect = ((OutputFrame)reply.Frames[0]).Output };
+                break;
+            case ReplayFrame replay:
+                var steps = replay.Kind == TokenKind.Ids
+                    ? RecordedReplay.OfIds(0, session, replay.Ids)
+                    : RecordedReplay.OfVectors(0, session, new FloatMatrix(replay.Steps, replay.Width, replay.Inputs));
+                steps = steps with { H0 = Matrix(replay.H0), C0 = Matrix(replay.C0) };
+                yield return refused ? steps with { ExpectError = true } : steps with { Expect = Outputs(reply) };
+                break;
+            case SnapshotRequestFrame:
+                if (refused)
+                {
+                    yield return new RecordedSnapshot(0, session) { ExpectError = true };
+                }
+                else
+                {
+                    var snapshot = SessionSnapshot.FromBytes(((SnapshotReplyFrame)reply.Frames[0]).Snapshot.Span);
+                    yield return new RecordedSnapshot(0, session, Matrix(snapshot.HiddenState()), Matrix(snapshot.CellState()));
+                }
+
+                break;
+            case RestoreFrame restore when !refused:
+                var state = SessionSnapshot.FromBytes(restore.Snapshot.Span);
+                if (!_open.Add(session))
+                {
+                    yield return new RecordedClose(0, session);
+                }
+
+                yield return new RecordedOpen(0, session, Matrix(state.HiddenState()), Matrix(state.CellState()));
+                break;
+            case ResetFrame:
+                yield return new RecordedReset(0, session) { ExpectError = refused };
+                break;
+            case CloseFrame:
+                if (!refused)
+                {
+                    _open.Remove(session);
+                }
+
+                yield return new RecordedClose(0, session) { ExpectError = refused };
+                break;
+            default:
+                // A refused restore has no form in the format: nothing is recorded.
+                break;
+        }
+    }
+
+    private static FloatMatrix Outputs(Reply reply)
+    {
+        var parts = reply.Frames.Cast<ReplayOutputsFrame>().ToList();
+        var width = parts[0].Width;
+        var values = new float[parts.Sum(p => p.Steps) * width];
+        var at = 0;
+        foreach (var part in parts)
+        {
+            part.Outputs.Span.CopyTo(values.AsSpan(at));
+            at += part.Outputs.Length;
+        }
+
+        return new FloatMatrix(values.Length / width, width, values);
+    }
+
+    // A state in PyTorch's layout, (num_layers * num_directions, size); one row when it does not divide (a refused one).
+    private FloatMatrix? Matrix(ReadOnlyMemory<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            return null;
+        }
+
+        var rows = values.Length % _stateRows == 0 ? _stateRows : 1;
+        return new FloatMatrix(rows, values.Length / rows, values.ToArray());
+    }
+}
