@@ -11,7 +11,7 @@ internal static partial class HostLog
     [LoggerMessage(1, LogLevel.Information, "Listening on {Endpoint} for model {Model}")]
     public static partial void Listening(this ILogger logger, EndPoint endpoint, ModelIdentity model);
 
-    [LoggerMessage(2, LogLevel.Information, "Stopped accepting connections on {Endpoint}; draining {Connections} connection(s)")]
+    [LoggerMessage(2, LogLevel.Information, "Draining {Connections} connection(s) on {Endpoint}: no more frames are read and new connections are turned away")]
     public static partial void Draining(this ILogger logger, EndPoint endpoint, int connections);
 
     [LoggerMessage(3, LogLevel.Warning, "{Connections} connection(s) did not finish within {Timeout}; they are abandoned")]
