@@ -23,6 +23,7 @@ internal sealed class MetricsExporter : IDisposable
         var batches = factory.CreateCounter("streaming_stage_batches_total", "Batches computed per stage.", "stage");
         var elements = factory.CreateCounter("streaming_stage_elements_total", "Elements computed per stage.", "stage");
         var busy = factory.CreateCounter("streaming_stage_busy_seconds_total", "Seconds each stage spent computing batches (step time per layer).", "stage");
+        var queueWait = factory.CreateCounter("streaming_stage_queue_wait_seconds_total", "Seconds elements waited in each stage's queue before their batch started, summed over elements.", "stage");
         var batchSizes = factory.CreateCounter("streaming_stage_batches_by_size_total", "Batches per stage by size bucket; max_size is the bucket's largest size.", "stage", "max_size");
         var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
         var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
@@ -39,6 +40,7 @@ internal sealed class MetricsExporter : IDisposable
                 batches.WithLabels(stage.Name).IncTo(stage.Batches);
                 elements.WithLabels(stage.Name).IncTo(stage.Elements);
                 busy.WithLabels(stage.Name).IncTo(stage.Busy.TotalSeconds);
+                queueWait.WithLabels(stage.Name).IncTo(stage.QueueWait.TotalSeconds);
                 for (var bucket = 0; bucket < stage.BatchSizeHistogram.Count; bucket++)
                 {
                     // Bucket 0 holds batches of 1; bucket i holds sizes 2^(i-1)+1 .. 2^i.

@@ -12,4 +12,10 @@ public sealed record StageStatistics(string Name, long Batches, long Elements, i
 {
     /// <summary>Wall time the stage spent computing batches, summed over all batches.</summary>
     public TimeSpan Busy { get; init; }
+
+    /// <summary>
+    /// Time elements waited in the stage's queue before their batch started, summed over all elements; divided
+    /// by <see cref="Elements"/> it is the mean queue wait per element at this stage.
+    /// </summary>
+    public TimeSpan QueueWait { get; init; }
 }

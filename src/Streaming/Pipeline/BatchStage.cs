@@ -94,7 +94,9 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
 
         public void OnPush()
         {
-            _queue.Add(Grab(_stage.In));
+            var element = Grab(_stage.In);
+            element.ReceivedAt = Stopwatch.GetTimestamp();
+            _queue.Add(element);
             StartBatchIfDue(afterBatch: false);
             PullIfRoom();
         }
@@ -146,7 +148,15 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
 
             CancelTimer(WaitTimer);
             var batch = TakeBatch();
+            var now = Stopwatch.GetTimestamp();
+            var waited = 0L;
+            foreach (var element in batch)
+            {
+                waited += now - element.ReceivedAt;
+            }
+
             _stage._counters.Record(batch.Count);
+            _stage._counters.Waited(waited);
             _stage._observer?.Invoke(_stage._counters.Name, batch.ConvertAll(e => e.SessionId));
             var processor = _processor!;
             var counters = _stage._counters;

@@ -34,6 +34,9 @@ internal sealed class Element
     /// <summary>The caller's operation this element applies; null for a lifecycle actor's own element.</summary>
     public SessionOperation? Operation { get; set; }
 
+    /// <summary>When the current stage received the element (Stopwatch ticks), for the queue-wait counter.</summary>
+    public long ReceivedAt { get; set; }
+
     /// <summary>The lifecycle actor told of its own element's completion.</summary>
     public IActorRef? Owner { get; init; }
 

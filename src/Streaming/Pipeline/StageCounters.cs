@@ -10,6 +10,7 @@ internal sealed class StageCounters(string name)
     private long _elements;
     private int _largest;
     private long _busyTicks;
+    private long _waitTicks;
 
     public string Name { get; } = name;
 
@@ -29,6 +30,9 @@ internal sealed class StageCounters(string name)
     /// <summary>Adds the time one batch took to compute (Stopwatch ticks).</summary>
     public void Computed(long ticks) => Interlocked.Add(ref _busyTicks, ticks);
 
+    /// <summary>Adds the time a batch's elements waited in the stage's queue, summed over the elements (Stopwatch ticks).</summary>
+    public void Waited(long ticks) => Interlocked.Add(ref _waitTicks, ticks);
+
     public StageStatistics Read()
     {
         lock (_lock)
@@ -37,6 +41,7 @@ internal sealed class StageCounters(string name)
             return new StageStatistics(Name, _batches, _elements, _largest, _histogram[..(last + 1)])
             {
                 Busy = TimeSpan.FromSeconds(Interlocked.Read(ref _busyTicks) / (double)System.Diagnostics.Stopwatch.Frequency),
+                QueueWait = TimeSpan.FromSeconds(Interlocked.Read(ref _waitTicks) / (double)System.Diagnostics.Stopwatch.Frequency),
             };
         }
     }

@@ -69,6 +69,7 @@ public sealed partial class ServeProcessTests
         Assert.Contains("streaming_errors_total{code=\"1\"} 1", metrics, StringComparison.Ordinal);
         Assert.Matches(@"streaming_stage_elements_total\{stage=""layer 0""\} [1-9]", metrics);
         Assert.Contains("streaming_stage_busy_seconds_total{stage=\"head\"}", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"streaming_stage_queue_wait_seconds_total\{stage=""layer 1""\} [0-9.eE+-]*[1-9]", metrics);
         serve.Kill();
         await serve.WaitForExitAsync(Guard());
     }

@@ -36,6 +36,8 @@ public sealed class BatchingTests
             Assert.True(stage.LargestBatch > 1, $"{stage.Name}: the largest batch held {stage.LargestBatch} element(s)");
             Assert.True(stage.Batches < stage.Elements / 2, $"{stage.Name}: {stage.Batches} batches for {stage.Elements} elements");
             Assert.Equal(stage.Batches, stage.BatchSizeHistogram.Sum());
+            // Elements that joined a batch queued behind the one computing, so their waits add up above zero.
+            Assert.True(stage.QueueWait > TimeSpan.Zero, $"{stage.Name}: queue wait {stage.QueueWait}");
         }
 
         Assert.Equal(["head", "layer 0"], batches.Select(b => b.Stage).Distinct().Order());
