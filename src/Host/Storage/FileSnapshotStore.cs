@@ -5,7 +5,7 @@ using Streaming.Sessions;
 namespace Streaming.Host.Storage;
 
 /// <summary>
-/// An <see cref="ISnapshotStore"/> on disk: one file per session (<see cref="SessionSnapshot.ToBytes"/>), in a folder of
+/// An <see cref="ISnapshotStore"/> on disk: one file per session (<see cref="StoredSession.ToBytes"/>), in a folder of
 /// its own per model (name and weights hash), so a new model version never resumes another's sessions. Each file is
 /// written beside its target and then moved over it, so a crash never leaves half a snapshot.
 /// </summary>
@@ -28,17 +28,17 @@ public sealed class FileSnapshotStore : ISnapshotStore
     public int Count => System.IO.Directory.EnumerateFiles(Directory, "*.snapshot").Count();
 
     /// <inheritdoc />
-    public async Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(stored);
         var path = PathOf(sessionId);
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await File.WriteAllBytesAsync(temporary, snapshot.ToBytes(), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(temporary, stored.ToBytes(), cancellationToken).ConfigureAwait(false);
         File.Move(temporary, path, overwrite: true);
     }
 
     /// <inheritdoc />
-    public async Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    public async Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var path = PathOf(sessionId);
         if (!File.Exists(path))
@@ -48,7 +48,7 @@ public sealed class FileSnapshotStore : ISnapshotStore
 
         try
         {
-            return SessionSnapshot.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            return StoredSession.FromBytes(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
         }
         catch (FileNotFoundException)
         {

@@ -6,6 +6,8 @@ internal sealed class EngineCounters
     private int _sessionsOpen;
     private int _sessionsPassivated;
     private long _tokens;
+    private long _expired;
+    private long _checkpoints;
     private long _inPipeline;
     private long _peakInPipeline;
 
@@ -16,6 +18,10 @@ internal sealed class EngineCounters
     public void SessionPassivated() => Interlocked.Increment(ref _sessionsPassivated);
 
     public void SessionResumed() => Interlocked.Decrement(ref _sessionsPassivated);
+
+    public void SessionExpired() => Interlocked.Increment(ref _expired);
+
+    public void CheckpointSaved() => Interlocked.Increment(ref _checkpoints);
 
     public void TokensProcessed(long count) => Interlocked.Add(ref _tokens, count);
 
@@ -44,5 +50,9 @@ internal sealed class EngineCounters
         Interlocked.Read(ref _inPipeline),
         Interlocked.Read(ref _peakInPipeline),
         layers,
-        head);
+        head)
+    {
+        SessionsExpired = Interlocked.Read(ref _expired),
+        CheckpointsSaved = Interlocked.Read(ref _checkpoints),
+    };
 }

@@ -38,6 +38,23 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan? PassivateAfter { get; init; }
 
+    /// <summary>
+    /// How often sessions that changed are persisted into <see cref="Store"/> while they stay resident (a
+    /// checkpoint: the state is snapshotted in order with the session's tokens and saved; the session keeps
+    /// running). After a crash a session resumes from its last checkpoint, and a token sent with
+    /// <see cref="Token.At"/> beyond it is answered with <see cref="EngineErrorCode.PositionAhead"/> naming the
+    /// position to resend from. Default null: no checkpoints (sessions persist only on passivation, eviction and
+    /// shutdown).
+    /// </summary>
+    public TimeSpan? CheckpointEvery { get; init; }
+
+    /// <summary>
+    /// A session's time-to-live: one idle longer than this (resident or passivated) is deleted, and the store keeps
+    /// a tombstone, so its next operation is refused with <see cref="EngineErrorCode.SessionExpired"/> rather than
+    /// meeting a silent new session (an open starts it afresh). Default null: sessions never expire.
+    /// </summary>
+    public TimeSpan? ExpireAfter { get; init; }
+
     /// <summary>Slots each layer's state slab reserves up front (default 1024); slabs grow beyond it on demand.</summary>
     public int InitialSlots { get; init; } = 1024;
 
@@ -64,6 +81,9 @@ public sealed record EngineOptions
         Require(BatchWait >= TimeSpan.Zero, $"BatchWait is {BatchWait}; expected zero or a positive duration.");
         Require(MaxInFlightPerSession >= 1, $"MaxInFlightPerSession is {MaxInFlightPerSession}; expected 1 or more.");
         Require(PassivateAfter is null || PassivateAfter > TimeSpan.Zero, $"PassivateAfter is {PassivateAfter}; expected null (never) or a positive duration.");
+        Require(CheckpointEvery is null || CheckpointEvery > TimeSpan.Zero, $"CheckpointEvery is {CheckpointEvery}; expected null (never) or a positive duration.");
+        Require(ExpireAfter is null || ExpireAfter > TimeSpan.Zero, $"ExpireAfter is {ExpireAfter}; expected null (never) or a positive duration.");
+        Require(ExpireAfter is null || PassivateAfter is null || ExpireAfter > PassivateAfter, $"ExpireAfter ({ExpireAfter}) is not longer than PassivateAfter ({PassivateAfter}); expected sessions to passivate before they expire.");
         Require(InitialSlots >= 0, $"InitialSlots is {InitialSlots}; expected 0 or more.");
     }
 

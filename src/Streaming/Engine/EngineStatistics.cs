@@ -15,4 +15,11 @@ public sealed record EngineStatistics(
     long ElementsInPipeline,
     long PeakElementsInPipeline,
     IReadOnlyList<StageStatistics> Layers,
-    StageStatistics? Head);
+    StageStatistics? Head)
+{
+    /// <summary>Sessions that expired (idle past <see cref="EngineOptions.ExpireAfter"/>) on this engine.</summary>
+    public long SessionsExpired { get; init; }
+
+    /// <summary>Checkpoints saved into the store (<see cref="EngineOptions.CheckpointEvery"/>).</summary>
+    public long CheckpointsSaved { get; init; }
+}

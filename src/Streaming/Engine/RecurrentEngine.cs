@@ -16,7 +16,7 @@ namespace Streaming;
 /// order they were sent. Every refusal is an <see cref="EngineException"/>, and a refused operation
 /// leaves its session (and every other) as if it had never been sent.
 /// </summary>
-public sealed class RecurrentEngine : IAsyncDisposable
+public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
 {
     private readonly IRecurrentBackend _backend;
     private readonly EnginePipeline _pipeline;
@@ -116,7 +116,7 @@ public sealed class RecurrentEngine : IAsyncDisposable
             }
 
             var (values, ids) = InputChecks.Copy(Spec, [token], sessionId, single: true);
-            return new PushOperation(sessionId, values, ids);
+            return new PushOperation(sessionId, values, ids, token.At);
         });
 
     /// <summary>
@@ -185,6 +185,29 @@ public sealed class RecurrentEngine : IAsyncDisposable
     /// <summary>Closes the session and frees its state.</summary>
     /// <exception cref="EngineException">The session is not open.</exception>
     public Task CloseAsync(string sessionId) => Submit(sessionId, () => new CloseOperation(sessionId));
+
+    /// <summary>
+    /// Moves the session out of this engine: once the operations it accepted have finished, its state is saved into
+    /// the store and its compute slots are freed; its next operation loads it again, here or on any engine that
+    /// shares the store (a cluster's shard hand-off uses this). True when it was evicted; false when it was not
+    /// resident here, or when operations arrived meanwhile (it then stays resident).
+    /// </summary>
+    /// <exception cref="EngineException">The engine has stopped, or the store refused the save (the session stays resident).</exception>
+    public Task<bool> EvictAsync(string sessionId)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        lock (_gate)
+        {
+            if (_disposal is not null || _system.WhenTerminated.IsCompleted)
+            {
+                return Task.FromException<bool>(SessionContext.Stopped(sessionId, "it was disposed"));
+            }
+        }
+
+        var eviction = new Evict(sessionId, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _registry.Tell(eviction);
+        return eviction.Completion.Task;
+    }
 
     /// <summary>
     /// Stops gracefully: operations already accepted finish, open sessions are snapshotted into the store,

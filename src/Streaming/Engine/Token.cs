@@ -22,6 +22,16 @@ public sealed record Token
     /// <summary>The token id, 0..num_embeddings-1; 0 and meaningless for a vector token.</summary>
     public int TokenId { get; }
 
+    /// <summary>
+    /// The zero-based index this token must have in the session's stream (the session's position before it), or
+    /// null to apply it wherever the session is. With it set, a token the session has passed already (a client's
+    /// resend) is answered with <see cref="Sessions.EngineErrorCode.DuplicateToken"/> and not applied again, and one
+    /// beyond the session's position (tokens missing, as after a crash resumed the session from its last persisted
+    /// snapshot) with <see cref="Sessions.EngineErrorCode.PositionAhead"/>; both errors carry the session's position
+    /// in <see cref="Sessions.EngineException.Position"/>, the index of the next token it accepts.
+    /// </summary>
+    public long? At { get; init; }
+
     /// <summary>A float-vector token; the engine copies the values when the token is accepted.</summary>
     public static Token Vector(ReadOnlyMemory<float> values) => new(values, 0, isId: false);
 
@@ -29,5 +39,5 @@ public sealed record Token
     public static Token Id(int id) => new(ReadOnlyMemory<float>.Empty, id, isId: true);
 
     /// <summary>A short description for messages: the id, or the vector's length.</summary>
-    public override string ToString() => IsId ? $"Token.Id({TokenId})" : $"Token.Vector({Values.Length} values)";
+    public override string ToString() => (IsId ? $"Token.Id({TokenId})" : $"Token.Vector({Values.Length} values)") + (At is { } at ? $" at {at}" : "");
 }

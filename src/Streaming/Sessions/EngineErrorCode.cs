@@ -29,4 +29,20 @@ public enum EngineErrorCode
 
     /// <summary>A bytes or JSON snapshot is malformed.</summary>
     MalformedSnapshot = 9,
+
+    /// <summary>
+    /// A token's <see cref="Token.At"/> is below the session's position: it was applied already (a resend) and is not
+    /// applied again. <see cref="EngineException.Position"/> is the session's position.
+    /// </summary>
+    DuplicateToken = 10,
+
+    /// <summary>
+    /// A token's <see cref="Token.At"/> is beyond the session's position: earlier tokens are missing, as when a crash
+    /// made the session resume from its last persisted snapshot. <see cref="EngineException.Position"/> is the
+    /// session's position: resend from that index.
+    /// </summary>
+    PositionAhead = 11,
+
+    /// <summary>The snapshot store failed to load, save or delete the session's state; the message says what failed.</summary>
+    StoreFailed = 12,
 }

@@ -14,6 +14,12 @@ public sealed class EngineException : Exception
     /// <summary>What kind of problem it is.</summary>
     public EngineErrorCode Code { get; }
 
+    /// <summary>
+    /// For <see cref="EngineErrorCode.DuplicateToken"/> and <see cref="EngineErrorCode.PositionAhead"/>: the session's
+    /// position (tokens it has consumed), which is the index of the next token it accepts; null otherwise.
+    /// </summary>
+    public long? Position { get; init; }
+
     /// <summary>The session concerned, when there is one.</summary>
     public string? SessionId { get; }
 }

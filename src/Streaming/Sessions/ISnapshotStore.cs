@@ -1,17 +1,19 @@
 namespace Streaming.Sessions;
 
 /// <summary>
-/// Where passivated sessions' snapshots go. The engine uses it when a session idles out and when it
-/// shuts down with sessions open; durable implementations (Akka.Persistence) come with the host.
+/// Where sessions persist: the engine saves a session's <see cref="StoredSession"/> when it passivates, at each
+/// checkpoint, when it is evicted (shard hand-off) and when the engine shuts down with it open; it loads it on the
+/// session's next operation (on this engine or another that shares the store), and deletes it when the session is
+/// closed. Implementations must be safe to call concurrently for different sessions.
 /// </summary>
 public interface ISnapshotStore
 {
-    /// <summary>Stores (or replaces) the snapshot of <paramref name="sessionId"/>.</summary>
-    Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default);
+    /// <summary>Stores (or replaces) what is kept of <paramref name="sessionId"/>.</summary>
+    Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default);
 
-    /// <summary>The stored snapshot of <paramref name="sessionId"/>, or null when there is none.</summary>
-    Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default);
+    /// <summary>What is stored of <paramref name="sessionId"/>, or null when nothing is.</summary>
+    Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default);
 
-    /// <summary>Forgets <paramref name="sessionId"/>'s snapshot; no error when there is none.</summary>
+    /// <summary>Forgets <paramref name="sessionId"/>; no error when nothing is stored.</summary>
     Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
 }

@@ -5,25 +5,25 @@ namespace Streaming.Sessions;
 /// <summary>A process-local <see cref="ISnapshotStore"/>: passivation frees compute slots, but nothing survives the process.</summary>
 public sealed class InMemorySnapshotStore : ISnapshotStore
 {
-    private readonly ConcurrentDictionary<string, SessionSnapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StoredSession> _snapshots = new(StringComparer.Ordinal);
 
     /// <summary>Sessions currently stored.</summary>
     public int Count => _snapshots.Count;
 
     /// <inheritdoc />
-    public Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default)
+    public Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sessionId);
-        ArgumentNullException.ThrowIfNull(snapshot);
-        _snapshots[sessionId] = snapshot;
+        ArgumentNullException.ThrowIfNull(stored);
+        _snapshots[sessionId] = stored;
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    public Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sessionId);
-        return Task.FromResult(_snapshots.TryGetValue(sessionId, out var snapshot) ? snapshot : null);
+        return Task.FromResult(_snapshots.TryGetValue(sessionId, out var stored) ? stored : null);
     }
 
     /// <inheritdoc />

@@ -9,6 +9,15 @@ internal sealed record Sweep
     public static Sweep Instance { get; } = new();
 }
 
+/// <summary>Registry to itself, every <see cref="EngineOptions.CheckpointEvery"/>: persist the sessions that changed.</summary>
+internal sealed record Checkpoint
+{
+    public static Checkpoint Instance { get; } = new();
+}
+
+/// <summary>Engine to registry: save the session (once idle) into the store and free its slots; completes with whether it did.</summary>
+internal sealed record Evict(string SessionId, TaskCompletionSource<bool> Completion);
+
 /// <summary>Engine to registry: finish what was accepted, save open sessions, complete the pipeline's input; replies <see cref="ShutdownComplete"/>.</summary>
 internal sealed record Shutdown
 {

@@ -11,6 +11,15 @@ internal enum LifecyclePhase
 
     /// <summary>Once everything accepted has finished, save the session if open, then leave.</summary>
     Shutdown,
+
+    /// <summary>Once everything accepted has finished, save the session and free its slots (it moves, e.g. shard hand-off).</summary>
+    Evict,
+
+    /// <summary>Snapshot the changed session in order with its tokens and save it; it keeps running.</summary>
+    Checkpoint,
+
+    /// <summary>Replace the idle session (held already) in the store by a tombstone and free its slots.</summary>
+    Expire,
 }
 
 /// <summary>Registry to session actor: the engine is shutting down; save the session once it is idle.</summary>
@@ -28,7 +37,7 @@ internal sealed record EntryIdle
 // A session actor's messages to itself: the results of its store calls.
 
 /// <summary>The session's stored snapshot (null: none) has been loaded.</summary>
-internal sealed record Loaded(SessionSnapshot? Snapshot);
+internal sealed record Loaded(StoredSession? Stored);
 
 /// <summary>The snapshot has been saved.</summary>
 internal sealed record Saved

@@ -12,7 +12,8 @@ namespace Streaming.Sessions;
 internal sealed class SessionDirectory(SessionContext context)
 {
     private readonly ConcurrentDictionary<string, SessionEntry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _passivated = new(StringComparer.Ordinal);
+    // Passivated sessions and when they were last used (Environment.TickCount64), for expiry.
+    private readonly ConcurrentDictionary<string, long> _passivated = new(StringComparer.Ordinal);
     private volatile string? _refusal;
 
     public SessionContext Context { get; } = context;
@@ -52,7 +53,13 @@ internal sealed class SessionDirectory(SessionContext context)
     public void Remove(SessionEntry entry) => _entries.TryRemove(KeyValuePair.Create(entry.Id, entry));
 
     /// <summary>The session's snapshot is in the store because it passivated (not because an engine shut down).</summary>
-    public void MarkPassivated(string sessionId) => _passivated[sessionId] = true;
+    public void MarkPassivated(string sessionId, long lastUsedTicks) => _passivated[sessionId] = lastUsedTicks;
+
+    /// <summary>The passivated sessions last used before <paramref name="ticks"/>.</summary>
+    public IReadOnlyList<string> PassivatedBefore(long ticks) => _passivated.Where(p => p.Value <= ticks).Select(p => p.Key).ToArray();
+
+    /// <summary>The session's resident entry, or null.</summary>
+    public SessionEntry? Find(string sessionId) => _entries.GetValueOrDefault(sessionId);
 
     /// <summary>Whether the session had passivated; forgets it.</summary>
     public bool TakePassivated(string sessionId) => _passivated.TryRemove(sessionId, out _);

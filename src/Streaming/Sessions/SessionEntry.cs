@@ -29,6 +29,14 @@ internal sealed class SessionEntry
     private bool _held;
     private bool _attached;
     private bool _gone;
+    // The store may hold something of the session (loaded from it, or saved since): a close deletes it.
+    private bool _persisted;
+    // Its state changed since the last snapshot taken for the store: a checkpoint is due.
+    private bool _changed;
+    // It was loaded from the store (a token beyond its position is then most likely a resend after a crash).
+    private bool _resumed;
+    // The store holds its tombstone: operations other than open and restore are refused with SessionExpired.
+    private bool _expired;
 
     /// <summary>A new entry is held and attached: its actor loads the session first.</summary>
     public SessionEntry(string id, SessionDirectory directory)
@@ -133,6 +141,76 @@ internal sealed class SessionEntry
         }
     }
 
+    /// <summary>When the session last took an operation, as wall-clock time.</summary>
+    public DateTimeOffset LastUsedUtc
+    {
+        get
+        {
+            lock (this)
+            {
+                return DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Math.Max(0, Environment.TickCount64 - _lastUsed));
+            }
+        }
+    }
+
+    /// <summary>The session's last activity in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    public long LastUsedTicks
+    {
+        get
+        {
+            lock (this)
+            {
+                return _lastUsed;
+            }
+        }
+    }
+
+    /// <summary>Attaches a checkpoint actor to an open entry that changed since its last save; false otherwise.</summary>
+    public bool TryAttachForCheckpoint()
+    {
+        lock (this)
+        {
+            if (_gone || _attached || _held || !_open || !_changed)
+            {
+                return false;
+            }
+
+            _attached = true;
+            return true;
+        }
+    }
+
+    /// <summary>Sends the lifecycle actor's snapshot element that will be saved to the store: the session counts as unchanged from here.</summary>
+    public bool SendSnapshotForStore(Element element)
+    {
+        lock (this)
+        {
+            if (!Write(element))
+            {
+                return false;
+            }
+
+            _changed = false;
+            return true;
+        }
+    }
+
+    /// <summary>A save to the store succeeded (true) or failed (false: the state counts as changed again).</summary>
+    public void SaveFinished(bool saved)
+    {
+        lock (this)
+        {
+            if (saved)
+            {
+                _persisted = true;
+            }
+            else
+            {
+                _changed = true;
+            }
+        }
+    }
+
     /// <summary>The registry attaches an actor to an entry that has none (shutdown); false when gone or attached already.</summary>
     public bool TryAttach()
     {
@@ -205,8 +283,24 @@ internal sealed class SessionEntry
 
             _open = true;
             _position = position;
+            _persisted = true;
+            _resumed = true;
+            _expired = false;
             return true;
         }
+    }
+
+    /// <summary>Loaded a tombstone: operations flow again, and all but open and restore are refused as expired.</summary>
+    public void ReleaseExpired(string why)
+    {
+        lock (this)
+        {
+            _expired = true;
+            _persisted = true;
+            _closedBecause = why;
+        }
+
+        Release();
     }
 
     /// <summary>Operations flow again (those that waited first).</summary>
@@ -243,7 +337,7 @@ internal sealed class SessionEntry
     /// Ends a passivation whose snapshot is saved: when nothing arrived meanwhile, frees the slots (the close
     /// element goes last) and leaves the directory; the next operation resumes the session from the store.
     /// </summary>
-    public bool TryFinishPassivation(Element close)
+    public bool TryFinishPassivation(Element close, bool passivated)
     {
         lock (this)
         {
@@ -253,7 +347,11 @@ internal sealed class SessionEntry
             }
 
             _open = false;
-            _directory.MarkPassivated(Id);
+            if (passivated)
+            {
+                _directory.MarkPassivated(Id, _lastUsed);
+            }
+
             Leave(null);
             return true;
         }
@@ -364,6 +462,8 @@ internal sealed class SessionEntry
                 {
                     _open = true;
                     _position = 0;
+                    _changed = true;
+                    _resumed = _expired = false;
                     Context.Counters.SessionOpened();
                 }
 
@@ -378,17 +478,27 @@ internal sealed class SessionEntry
 
                     _open = true;
                     _position = restore.Snapshot.Position;
+                    _changed = true;
+                    _resumed = _expired = false;
                 }
 
+                break;
+            case not null when !_open && _expired:
+                operation.Fail(new EngineException(EngineErrorCode.SessionExpired,
+                    $"the session has expired ({_closedBecause}) and its state was deleted; open it again to start afresh.", Id));
                 break;
             case not null when !_open:
                 operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
                     $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it with OpenAsync or RestoreAsync first.", Id));
                 break;
+            case PushOperation { At: { } at } push when at != _position:
+                push.Fail(OutOfPlace(at));
+                break;
             case PushOperation push:
                 if (Send(new Element(ElementKind.Token, this, layers) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
                 {
                     _position++;
+                    _changed = true;
                 }
 
                 break;
@@ -407,6 +517,7 @@ internal sealed class SessionEntry
                 if (Send(element, replay))
                 {
                     _position += replay.Steps;
+                    _changed = true;
                 }
 
                 break;
@@ -414,6 +525,7 @@ internal sealed class SessionEntry
                 if (Send(new Element(ElementKind.Reset, this, layers), reset))
                 {
                     _position = 0;
+                    _changed = true;
                 }
 
                 break;
@@ -422,13 +534,51 @@ internal sealed class SessionEntry
                 {
                     _open = false;
                     _closedBecause = "it was closed";
+                    _changed = _resumed = false;
                     Context.Counters.SessionClosed();
+                    if (_persisted)
+                    {
+                        // The store's copy goes too, or the next operation would resume the closed session from it; the
+                        // entry stays (held) until then, so an operation sent meanwhile does not load that copy.
+                        _persisted = false;
+                        _held = true;
+                        close.Deletion = DeleteStored();
+                    }
                 }
 
                 break;
             default:
                 throw new InvalidOperationException($"unknown session operation {operation?.GetType().Name}.");
         }
+    }
+
+    private async Task DeleteStored()
+    {
+        // Off the caller's thread: Start runs under the entry's lock, and the release must not run inside it.
+        await Task.Yield();
+        try
+        {
+            await Context.Store.DeleteAsync(Id).ConfigureAwait(false);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private EngineException OutOfPlace(long at)
+    {
+        if (at < _position)
+        {
+            return new EngineException(EngineErrorCode.DuplicateToken,
+                $"the token is at position {at} but the session has consumed {_position} token(s): it was applied already and is not applied again; the next token's position is {_position}.", Id)
+            { Position = _position };
+        }
+
+        var why = _resumed ? $"the session resumed at position {_position} from its last persisted snapshot" : $"the session is at position {_position}";
+        return new EngineException(EngineErrorCode.PositionAhead,
+            $"the token is at position {at} but {why}: tokens {_position} to {at - 1} are missing; resend from position {_position}.", Id)
+        { Position = _position };
     }
 
     private bool Send(Element element, SessionOperation operation)

@@ -42,8 +42,11 @@ internal sealed class OpenOperation(string sessionId, IReadOnlyList<LayerState>?
 }
 
 /// <summary>One token: a checked copy of the vector, or an id within the vocabulary.</summary>
-internal sealed class PushOperation(string sessionId, float[] values, int[]? ids) : SessionOperation<TokenOutput>(sessionId)
+internal sealed class PushOperation(string sessionId, float[] values, int[]? ids, long? at) : SessionOperation<TokenOutput>(sessionId)
 {
+    /// <summary>The position the token must have (<see cref="Token.At"/>); null: anywhere.</summary>
+    public long? At { get; } = at;
+
     public float[] Values { get; } = values;
 
     public int[]? Ids { get; } = ids;
@@ -97,5 +100,35 @@ internal sealed class ReplayOperation(string sessionId, float[] values, int[]? i
 /// <summary>Zeros the session's state and position.</summary>
 internal sealed class ResetOperation(string sessionId) : CompletionOperation(sessionId);
 
-/// <summary>Closes the session.</summary>
-internal sealed class CloseOperation(string sessionId) : CompletionOperation(sessionId);
+/// <summary>Closes the session; when the store held it, the reply waits until its stored copy is deleted.</summary>
+internal sealed class CloseOperation(string sessionId) : CompletionOperation(sessionId)
+{
+    /// <summary>The deletion of the session's stored copy, when there was one.</summary>
+    public Task? Deletion { get; set; }
+
+    public override void Reply(Element element, SessionContext context)
+    {
+        if (Deletion is null)
+        {
+            Complete(true);
+            return;
+        }
+
+        Deletion.ContinueWith(
+            deleted =>
+            {
+                if (deleted.IsCompletedSuccessfully)
+                {
+                    Complete(true);
+                }
+                else
+                {
+                    Fail(new EngineException(EngineErrorCode.StoreFailed,
+                        $"the session was closed here, but deleting its persisted state from the store failed ({deleted.Exception?.GetBaseException().Message}); its next operation may resume it from there.", SessionId));
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+}

@@ -135,7 +135,7 @@ public sealed class ConnectionLifecycleTests
                 AssertClose(expected[t], (await pushes[answered[t]]).Output);
             }
 
-            Assert.Equal(answered.Count, (await store.LoadAsync(sessions[s]))!.Position);
+            Assert.Equal(answered.Count, (await store.LoadAsync(sessions[s]))!.Snapshot!.Position);
         }
     }
 }

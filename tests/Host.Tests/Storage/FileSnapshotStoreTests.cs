@@ -10,8 +10,10 @@ public sealed class FileSnapshotStoreTests : IDisposable
 
     private static readonly ModelIdentity Model = new("char-lstm", new string('a', 64));
 
-    private static SessionSnapshot Snapshot(float seed) =>
-        new(Model, 7, [new LayerState(new[] { seed, -seed, float.Epsilon }, new[] { 1f, 2f, 3f })]);
+    private static readonly DateTimeOffset Used = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123);
+
+    private static StoredSession Snapshot(float seed) =>
+        new(new SessionSnapshot(Model, 7, [new LayerState(new[] { seed, -seed, float.Epsilon }, new[] { 1f, 2f, 3f })]), Used);
 
     public void Dispose() => _folder.Delete(recursive: true);
 
@@ -36,6 +38,18 @@ public sealed class FileSnapshotStoreTests : IDisposable
         await store.DeleteAsync("never-saved");
         Assert.Null(await store.LoadAsync("a"));
         Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
+    public async Task A_tombstone_round_trips_as_expired_with_its_last_use()
+    {
+        var store = new FileSnapshotStore(_folder.FullName, Model);
+        await store.SaveAsync("a", Snapshot(1));
+        await store.SaveAsync("a", StoredSession.Expired(Used));
+        var loaded = await store.LoadAsync("a");
+        Assert.NotNull(loaded);
+        Assert.True(loaded.IsExpired);
+        Assert.Equal(Used, loaded.LastUsed);
     }
 
     [Fact]

@@ -14,13 +14,13 @@ internal sealed class ObservedStore : ISnapshotStore
     /// <summary>Waits for the next save and returns its session id.</summary>
     public ValueTask<string> NextSaveAsync() => _saved.Reader.ReadAsync();
 
-    public async Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
     {
-        await _inner.SaveAsync(sessionId, snapshot, cancellationToken);
+        await _inner.SaveAsync(sessionId, stored, cancellationToken);
         _saved.Writer.TryWrite(sessionId);
     }
 
-    public Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default) => _inner.LoadAsync(sessionId, cancellationToken);
+    public Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default) => _inner.LoadAsync(sessionId, cancellationToken);
 
     public Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default) => _inner.DeleteAsync(sessionId, cancellationToken);
 }

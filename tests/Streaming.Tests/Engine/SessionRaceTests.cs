@@ -143,14 +143,14 @@ public sealed class SessionRaceTests
         /// <summary>Waits for a save (a passivation), or at most <paramref name="timeout"/>; a pause between tokens either way.</summary>
         public Task NextSaveOrTimeoutAsync(TimeSpan timeout) => _saved.WaitAsync(timeout);
 
-        public async Task SaveAsync(string sessionId, SessionSnapshot snapshot, CancellationToken cancellationToken = default)
+        public async Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
         {
-            await _inner.SaveAsync(sessionId, snapshot, cancellationToken);
+            await _inner.SaveAsync(sessionId, stored, cancellationToken);
             Interlocked.Increment(ref _saves);
             _saved.Release();
         }
 
-        public async Task<SessionSnapshot?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+        public async Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
         {
             await _loads.Task;
             return await _inner.LoadAsync(sessionId, cancellationToken);

@@ -32,7 +32,7 @@ public sealed class ShutdownTests
         Assert.Null(await store.LoadAsync("closed"));
         for (var s = 0; s < sequences.Length; s++)
         {
-            var saved = await store.LoadAsync($"s{s}");
+            var saved = (await store.LoadAsync($"s{s}"))?.Snapshot;
             Assert.NotNull(saved);
             Assert.Equal(30, saved.Position);
             Expect.Close(reference.Run(sequences[s][..30]).H, saved.HiddenState(), $"session {s} h");
@@ -52,6 +52,13 @@ public sealed class ShutdownTests
         }
 
         Assert.Equal(sequences.Length, second.Engine.Statistics.SessionsOpen);
+        // The store keeps each session's last saved state until the session is closed (a crash resumes from it).
+        Assert.Equal(sequences.Length, store.Count);
+        for (var s = 0; s < sequences.Length; s++)
+        {
+            await second.Engine.CloseAsync($"s{s}");
+        }
+
         Assert.Equal(0, store.Count);
     }
 
