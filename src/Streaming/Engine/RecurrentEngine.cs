@@ -115,6 +115,11 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
                     "the model is bidirectional: its reverse direction needs the whole sequence, so it serves ReplayAsync only, not single tokens.", sessionId);
             }
 
+            if (token.At is < 0)
+            {
+                throw new EngineException(EngineErrorCode.InvalidInput, $"the token's position (At) is {token.At}; expected 0 or more, or none.", sessionId);
+            }
+
             var (values, ids) = InputChecks.Copy(Spec, [token], sessionId, single: true);
             return new PushOperation(sessionId, values, ids, token.At);
         });

@@ -32,6 +32,14 @@ public sealed record Token
     /// </summary>
     public long? At { get; init; }
 
+    /// <summary>This token, to be applied at <paramref name="position"/> only (see <see cref="At"/>); for F# and pipelines.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is negative.</exception>
+    public Token WithAt(long position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        return this with { At = position };
+    }
+
     /// <summary>A float-vector token; the engine copies the values when the token is accepted.</summary>
     public static Token Vector(ReadOnlyMemory<float> values) => new(values, 0, isId: false);
 
