@@ -40,7 +40,7 @@ internal abstract class PendingRequest
             }
             catch (EngineException e)
             {
-                _result.TrySetException(new StreamingClientException((ushort)e.Code, e.Message, e.SessionId));
+                _result.TrySetException(new StreamingClientException((ushort)e.Code, e.Message, e.SessionId) { Position = e.Position });
             }
 
             return true;

@@ -88,12 +88,36 @@ public sealed class StreamingClient : IAsyncDisposable
     public Task OpenAsync(string session, InitialState? initialState = null, string model = "") =>
         Send(seq => new OpenFrame(session, seq, model, initialState?.H0 ?? default, initialState?.C0 ?? default), Acknowledged(session, FrameType.Open));
 
-    /// <summary>Sends one token and returns the model's output for it (its position counts the tokens consumed, this one included).</summary>
-    public Task<TokenOutput> PushAsync(string session, Token token)
+    /// <summary>
+    /// Sends one token and returns the model's output for it (its position counts the tokens consumed, this one included).
+    /// </summary>
+    /// <param name="session">The session id.</param>
+    /// <param name="token">The token; its <see cref="Token.At"/>, when set, is sent as the token's position.</param>
+    /// <param name="position">
+    /// The token's zero-based index in the session's stream (default null: <paramref name="token"/>'s
+    /// <see cref="Token.At"/>, and with neither the token is applied wherever the session is). With a position the
+    /// server applies the token only there: a token it applied already fails with
+    /// <see cref="EngineErrorCode.DuplicateToken"/>, one beyond the session's position with
+    /// <see cref="EngineErrorCode.PositionAhead"/>; <see cref="StreamingClientException.Position"/> then says the
+    /// session's position (resend from there after PositionAhead). See docs/protocol.md, "Resending after a failure".
+    /// </param>
+    /// <exception cref="ArgumentException">The position is negative, or differs from the token's <see cref="Token.At"/>.</exception>
+    public Task<TokenOutput> PushAsync(string session, Token token, long? position = null)
     {
         ArgumentNullException.ThrowIfNull(token);
+        if (position is { } p && token.At is { } at && p != at)
+        {
+            throw new ArgumentException($"the position is {p} but the token's At is {at}; give one of them, or the same value.", nameof(position));
+        }
+
+        var where = position ?? token.At;
+        if (where < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), where, "a token's position is its zero-based index in the session's stream; expected 0 or more.");
+        }
+
         return Send(
-            seq => token.IsId ? TokenFrame.OfId(session, seq, token.TokenId) : TokenFrame.OfVector(session, seq, token.Values),
+            seq => token.IsId ? TokenFrame.OfId(session, seq, token.TokenId, where) : TokenFrame.OfVector(session, seq, token.Values, where),
             PendingRequest.Of(frame => frame is OutputFrame output ? new TokenOutput(session, output.Position + 1, output.Output) : null));
     }
 

@@ -36,10 +36,16 @@ public sealed class StreamingClientException : Exception
     /// <summary>The session the refused request named, or null for a connection-level error.</summary>
     public string? Session { get; }
 
+    /// <summary>
+    /// For <see cref="EngineErrorCode.DuplicateToken"/> and <see cref="EngineErrorCode.PositionAhead"/>: the session's
+    /// position, the index of the next token it accepts (resend from there after PositionAhead); null otherwise.
+    /// </summary>
+    public long? Position { get; init; }
+
     /// <summary>Whether the connection is gone: the request may or may not have been applied, and every later request on this client fails.</summary>
     public bool ConnectionLost { get; }
 
     /// <summary>The exception for a refused request.</summary>
     internal static StreamingClientException From(ErrorFrame error, bool connectionLost = false) =>
-        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost);
+        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost) { Position = error.Position };
 }

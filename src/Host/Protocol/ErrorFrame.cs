@@ -11,10 +11,20 @@ namespace Streaming.Host.Protocol;
 /// <param name="Sequence">The refused frame's sequence number; 0 when it could not be read.</param>
 /// <param name="Code">The error code.</param>
 /// <param name="Message">What was wrong, expected and found. The codec cuts a longer message at a character boundary to fit 65535 bytes and the frame size.</param>
+/// <remarks>
+/// Errors DuplicateToken (10) and PositionAhead (11) carry the session's <see cref="Position"/>; no other code does.
+/// </remarks>
 public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, string Message) : SessionFrame(Session, Sequence)
 {
     /// <inheritdoc/>
     public override FrameType Type => FrameType.Error;
+
+    /// <summary>
+    /// For <see cref="EngineErrorCode.DuplicateToken"/> and <see cref="EngineErrorCode.PositionAhead"/> (and only for
+    /// them, where it is required): the session's position, the index of the next token it accepts; resend from there
+    /// after PositionAhead. Null for every other code. Never negative.
+    /// </summary>
+    public long? Position { get; init; }
 
     /// <summary>The code as an engine error, or null when it is not one.</summary>
     public EngineErrorCode? EngineCode => Code is > 0 and < 100 ? (EngineErrorCode)Code : null;
@@ -38,11 +48,26 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
         return new ErrorFrame(error.Session ?? "", error.Sequence ?? 0, (ushort)error.Code, error.Message);
     }
 
-    /// <summary>The Error frame that reports the engine's refusal of the frame <paramref name="sequence"/> of <paramref name="session"/>.</summary>
+    /// <summary>
+    /// The Error frame that reports the engine's refusal of the frame <paramref name="sequence"/> of
+    /// <paramref name="session"/>, with the session's position for DuplicateToken and PositionAhead.
+    /// </summary>
     public static ErrorFrame From(string session, ulong sequence, EngineException error)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(error);
-        return new ErrorFrame(session, sequence, (ushort)error.Code, error.Message);
+        if (!CarriesPosition((ushort)error.Code))
+        {
+            return new ErrorFrame(session, sequence, (ushort)error.Code, error.Message);
+        }
+
+        // The engine always sets it for these codes; the frame cannot carry the code without it.
+        return error.Position is { } position and >= 0
+            ? new ErrorFrame(session, sequence, (ushort)error.Code, error.Message) { Position = position }
+            : new ErrorFrame(session, sequence, (ushort)ProtocolErrorCode.InternalError,
+                $"the engine refused the frame with {error.Code} but gave no valid session position ({error.Position?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}): {error.Message}");
     }
+
+    /// <summary>Whether an Error frame of <paramref name="code"/> carries a position: DuplicateToken (10) and PositionAhead (11).</summary>
+    public static bool CarriesPosition(ushort code) => code is (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead;
 }

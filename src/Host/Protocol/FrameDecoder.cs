@@ -82,7 +82,18 @@ internal static class FrameDecoder
         reader.SessionHeader(allowEmpty: true);
         var code = reader.U16("error code");
         var message = reader.String("message");
-        return new ErrorFrame(reader.Session!, reader.Sequence!.Value, code, message);
+        var frame = new ErrorFrame(reader.Session!, reader.Sequence!.Value, code, message);
+        if (ErrorFrame.CarriesPosition(code))
+        {
+            return frame with { Position = reader.Position("session position") };
+        }
+
+        if (reader.Remaining != 0)
+        {
+            throw reader.Malformed($"{reader.Remaining} byte(s) follow the message of an Error with code {code}; only DuplicateToken (10) and PositionAhead (11) carry a position after it.");
+        }
+
+        return frame;
     }
 
     private static T Header<T>(ref FrameReader reader, Func<string, ulong, T> create)
@@ -103,9 +114,15 @@ internal static class FrameDecoder
     private static TokenFrame Token(ref FrameReader reader)
     {
         reader.SessionHeader(allowEmpty: false);
-        return reader.Kind("token kind") == TokenKind.Vectors
+        var frame = reader.Kind("token kind") == TokenKind.Vectors
             ? TokenFrame.OfVector(reader.Session!, reader.Sequence!.Value, reader.FloatVector("vector"))
             : TokenFrame.OfId(reader.Session!, reader.Sequence!.Value, reader.I32("token id"));
+        return reader.Remaining switch
+        {
+            0 => frame,
+            8 => frame with { Position = reader.Position("token position") },
+            var left => throw reader.Malformed($"{left} byte(s) follow the token; expected none, or 8 (an i64 position)."),
+        };
     }
 
     private static RestoreFrame Restore(ref FrameReader reader)

@@ -55,6 +55,12 @@ internal static class FrameEncoder
                     w.I32(token.Id);
                 }
 
+                if (token.Position is { } at)
+                {
+                    Position(at, token);
+                    w.I64(at);
+                }
+
                 break;
             case ReplayFrame replay:
                 Replay(ref w, replay);
@@ -138,13 +144,26 @@ internal static class FrameEncoder
 
     private static void Error(ref FrameWriter w, ErrorFrame error, ProtocolLimits limits)
     {
+        var carries = ErrorFrame.CarriesPosition(error.Code);
+        if (carries != error.Position.HasValue)
+        {
+            throw Invalid(error, carries
+                ? $"an Error with code {error.Code} carries the session's position; expected a Position."
+                : $"an Error with code {error.Code} carries no position (only DuplicateToken (10) and PositionAhead (11) do); found Position {error.Position}.");
+        }
+
+        if (error.Position is { } position)
+        {
+            Position(position, error);
+        }
+
         var sessionBytes = SessionHeader(ref w, error, allowEmpty: true);
         w.U16(error.Code);
         ArgumentNullException.ThrowIfNull(error.Message);
 
         // An error must always be sendable: cut the message to the u16 length field and the frame size.
         // Lenient UTF-8 here: a lone surrogate in a message becomes U+FFFD rather than a second failure.
-        var budget = Math.Min(ushort.MaxValue, limits.MaxFrameBytes - ErrorOverhead - sessionBytes);
+        var budget = Math.Min(ushort.MaxValue, limits.MaxFrameBytes - ErrorOverhead - sessionBytes - (carries ? 8 : 0));
         var message = Encoding.UTF8.GetBytes(error.Message);
         var length = Math.Min(message.Length, budget);
         while (length < message.Length && length > 0 && (message[length] & 0xC0) == 0x80)
@@ -154,6 +173,10 @@ internal static class FrameEncoder
 
         w.U16((ushort)length);
         w.Bytes(message.AsSpan(0, length));
+        if (error.Position is { } at)
+        {
+            w.I64(at);
+        }
     }
 
     private static void Replay(ref FrameWriter w, ReplayFrame replay)

@@ -27,7 +27,8 @@ internal ref struct FrameReader
 
     public ulong? Sequence { get; private set; }
 
-    private readonly int Remaining => _body.Length - _at;
+    /// <summary>Bytes of the body not read yet.</summary>
+    public readonly int Remaining => _body.Length - _at;
 
     public byte U8(string what) => Take(1, what)[0];
 

@@ -6,7 +6,7 @@ namespace Streaming.Host.Server;
 
 /// <summary>What one connection's stage needs from its server.</summary>
 internal sealed record ConnectionContext(
-    RecurrentEngine Engine,
+    ISessionService Sessions,
     RequestDispatcher Dispatcher,
     FrameCodec Codec,
     ServerOptions Options,

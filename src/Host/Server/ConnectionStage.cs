@@ -207,10 +207,10 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             }
 
             _handshaken = true;
-            var spec = _context.Engine.Spec;
+            var spec = _context.Sessions.Spec;
             Enqueue(new WelcomeFrame(
                 FrameCodec.ProtocolVersion,
-                _context.Engine.Model.Name,
+                _context.Sessions.Model.Name,
                 spec.TakesTokenIds ? TokenKind.Ids : TokenKind.Vectors,
                 spec.Embedding?.NumEmbeddings ?? spec.InputSize,
                 spec.OutputSize,

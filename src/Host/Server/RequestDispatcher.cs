@@ -5,19 +5,19 @@ using Streaming.Sessions;
 namespace Streaming.Host.Server;
 
 /// <summary>
-/// Turns one session frame into the engine call it asks for and the reply frames that answer it. The engine
+/// Turns one session frame into the session-service call it asks for and the reply frames that answer it. The engine
 /// call is made synchronously, on the caller's thread, so calls keep the order in which frames were read;
 /// the returned task never faults: every failure becomes an Error frame for the request.
 /// </summary>
 internal sealed class RequestDispatcher
 {
-    private readonly RecurrentEngine _engine;
+    private readonly ISessionService _sessions;
     private readonly FrameCodec _codec;
     private readonly ILogger _logger;
 
-    public RequestDispatcher(RecurrentEngine engine, FrameCodec codec, ILogger logger)
+    public RequestDispatcher(ISessionService sessions, FrameCodec codec, ILogger logger)
     {
-        _engine = engine;
+        _sessions = sessions;
         _codec = codec;
         _logger = logger;
     }
@@ -45,8 +45,8 @@ internal sealed class RequestDispatcher
                 SnapshotRequestFrame snapshot => Snapshot(snapshot),
                 RestoreFrame restore => Restore(restore),
                 ReplayFrame replay => Replay(replay),
-                ResetFrame reset => Acknowledge(reset, _engine.ResetAsync(reset.Session)),
-                CloseFrame close => Acknowledge(close, _engine.CloseAsync(close.Session)),
+                ResetFrame reset => Acknowledge(reset, _sessions.ResetAsync(reset.Session)),
+                CloseFrame close => Acknowledge(close, _sessions.CloseAsync(close.Session)),
                 _ => throw new ArgumentOutOfRangeException(nameof(frame), frame.Type, "not a request frame"),
             };
         }
@@ -58,22 +58,22 @@ internal sealed class RequestDispatcher
 
     private Task<Reply> Open(OpenFrame open)
     {
-        if (open.Model.Length > 0 && !string.Equals(open.Model, _engine.Model.Name, StringComparison.Ordinal))
+        if (open.Model.Length > 0 && !string.Equals(open.Model, _sessions.Model.Name, StringComparison.Ordinal))
         {
             return Task.FromResult(Reply.Refused(new ErrorFrame(open.Session, open.Sequence, (ushort)EngineErrorCode.ModelMismatch,
-                $"session '{open.Session}': the Open asks for model '{open.Model}' but this server serves only '{_engine.Model.Name}'; send an empty model name for the default.")));
+                $"session '{open.Session}': the Open asks for model '{open.Model}' but this server serves only '{_sessions.Model.Name}'; send an empty model name for the default.")));
         }
 
         var initial = open.H0.IsEmpty && open.C0.IsEmpty ? null : new InitialState(open.H0, open.C0);
-        return Acknowledge(open, _engine.OpenAsync(open.Session, initial));
+        return Acknowledge(open, _sessions.OpenAsync(open.Session, initial));
     }
 
     private async Task<Reply> Push(TokenFrame frame)
     {
-        var token = frame.Kind == TokenKind.Ids ? Token.Id(frame.Id) : Token.Vector(frame.Vector);
+        var token = (frame.Kind == TokenKind.Ids ? Token.Id(frame.Id) : Token.Vector(frame.Vector)) with { At = frame.Position };
         try
         {
-            var output = await _engine.PushAsync(frame.Session, token).ConfigureAwait(false);
+            var output = await _sessions.PushAsync(frame.Session, token).ConfigureAwait(false);
             return Reply.Ok(new OutputFrame(frame.Session, frame.Sequence, output.Position - 1, output.Output));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -86,7 +86,7 @@ internal sealed class RequestDispatcher
     {
         try
         {
-            var snapshot = await _engine.SnapshotAsync(frame.Session).ConfigureAwait(false);
+            var snapshot = await _sessions.SnapshotAsync(frame.Session).ConfigureAwait(false);
             return Reply.Ok(new SnapshotReplyFrame(frame.Session, frame.Sequence, snapshot.ToBytes()));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -108,7 +108,7 @@ internal sealed class RequestDispatcher
                 $"session '{frame.Session}': the Restore's {frame.Snapshot.Length} byte(s) are not a snapshot: {e.Message}")));
         }
 
-        return Acknowledge(frame, _engine.RestoreAsync(frame.Session, snapshot));
+        return Acknowledge(frame, _sessions.RestoreAsync(frame.Session, snapshot));
     }
 
     private async Task<Reply> Replay(ReplayFrame frame)
@@ -124,7 +124,7 @@ internal sealed class RequestDispatcher
         var from = frame.H0.IsEmpty && frame.C0.IsEmpty ? null : new InitialState(frame.H0, frame.C0);
         try
         {
-            var result = await _engine.ReplayAsync(frame.Session, tokens, from).ConfigureAwait(false);
+            var result = await _sessions.ReplayAsync(frame.Session, tokens, from).ConfigureAwait(false);
             return new Reply(true, ReplayOutputs(frame, result));
         }
         catch (Exception e) when (e is not OutOfMemoryException)

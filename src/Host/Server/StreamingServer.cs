@@ -14,10 +14,11 @@ using Streaming.Host.Protocol;
 namespace Streaming.Host.Server;
 
 /// <summary>
-/// The TCP front of a <see cref="RecurrentEngine"/>: accepts connections on <see cref="ServerOptions.Host"/> and
+/// The TCP front of an <see cref="ISessionService"/> (a <see cref="RecurrentEngine"/>, or a cluster's sharded
+/// sessions): accepts connections on <see cref="ServerOptions.Host"/> and
 /// <see cref="ServerOptions.Port"/> and speaks the protocol of docs/protocol.md on each, with Akka.Streams TCP and
 /// length-field framing (<see cref="FrameCutter"/>). One connection carries many sessions; a violation by one client closes at most its own
-/// connection. Sessions belong to the engine, not to a connection: when a connection drops, the sessions it
+/// connection. Sessions belong to the service, not to a connection: when a connection drops, the sessions it
 /// opened stay open, so a client may reconnect and go on with them (or close them).
 /// </summary>
 public sealed class StreamingServer : IAsyncDisposable
@@ -50,17 +51,17 @@ public sealed class StreamingServer : IAsyncDisposable
     /// <summary>A reading of the server's counters.</summary>
     public ServerStatistics Statistics => _counters.Read();
 
-    /// <summary>Binds the listening socket and starts accepting connections for <paramref name="engine"/>.</summary>
+    /// <summary>Binds the listening socket and starts accepting connections for <paramref name="sessions"/>.</summary>
     /// <param name="system">The actor system whose materializer runs the connections; the server does not terminate it.</param>
-    /// <param name="engine">The engine that serves every session; the server does not dispose it.</param>
+    /// <param name="sessions">The service that serves every session (a <see cref="RecurrentEngine"/> or a cluster's sharded sessions); the server does not dispose it.</param>
     /// <param name="options">Where to listen and the limits; null means <see cref="ServerOptions.Default"/>.</param>
     /// <param name="logger">Where connection events are logged (default: nowhere).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="InvalidOperationException">The address cannot be bound (in use, not local, not permitted); the message names it.</exception>
-    public static async Task<StreamingServer> StartAsync(ActorSystem system, RecurrentEngine engine, ServerOptions? options = null, ILogger? logger = null)
+    public static async Task<StreamingServer> StartAsync(ActorSystem system, ISessionService sessions, ServerOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(sessions);
         options ??= ServerOptions.Default;
         options.Validate();
         logger ??= NullLogger.Instance;
@@ -68,7 +69,7 @@ public sealed class StreamingServer : IAsyncDisposable
         var counters = new ServerCounters();
         var draining = new CancellationTokenSource();
         var connections = new ConcurrentDictionary<long, Task>();
-        var dispatcher = new RequestDispatcher(engine, codec, logger);
+        var dispatcher = new RequestDispatcher(sessions, codec, logger);
         var materializer = system.Materializer(namePrefix: "tcp-server");
         long nextConnection = 0;
 
@@ -80,7 +81,7 @@ public sealed class StreamingServer : IAsyncDisposable
                 .To(Sink.ForEach<Tcp.IncomingConnection>(connection =>
                 {
                     var id = Interlocked.Increment(ref nextConnection);
-                    var context = new ConnectionContext(engine, dispatcher, codec, options, counters, logger, connection.RemoteAddress, draining.Token);
+                    var context = new ConnectionContext(sessions, dispatcher, codec, options, counters, logger, connection.RemoteAddress, draining.Token);
                     // Watch the socket's side: it ends only once the last reply is flushed and the socket closed.
                     var done = connection.Flow.WatchTermination((_, closed) => (Task)closed)
                         .JoinMaterialized(ConnectionFlow(context), Keep.Left)
@@ -97,14 +98,14 @@ public sealed class StreamingServer : IAsyncDisposable
             throw new InvalidOperationException($"the server cannot listen on {options.Host}:{options.Port}: {e.Message}", e);
         }
 
-        logger.Listening(binding.LocalAddress, engine.Model);
+        logger.Listening(binding.LocalAddress, sessions.Model);
         return new StreamingServer(options, binding, counters, draining, connections, logger);
     }
 
     /// <summary>
     /// Stops gracefully: stops reading every connection, answers every request already read, sends each client an
     /// Error EngineStopped (8) with an empty session and closes; a connection accepted meanwhile gets the same Error
-    /// at once; then the listening socket is closed. The engine's sessions
+    /// at once; then the listening socket is closed. The service's sessions
     /// are left open (dispose the engine afterwards to snapshot them). Calling it again waits for the same stop.
     /// </summary>
     /// <param name="timeout">How long to wait for connections to finish before closing them anyway (default 30 s).</param>

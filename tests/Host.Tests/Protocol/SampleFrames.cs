@@ -29,6 +29,12 @@ internal static class SampleFrames
         yield return TokenFrame.OfVector("a", 4, ReadOnlyMemory<float>.Empty);
         yield return TokenFrame.OfId("b", 5, 42);
         yield return TokenFrame.OfId("b", 6, -1);
+        yield return TokenFrame.OfVector("a", 18, new[] { 0.5f }, position: 0);
+        yield return TokenFrame.OfVector("a", 19, ReadOnlyMemory<float>.Empty, position: long.MaxValue);
+        yield return TokenFrame.OfId("b", 20, 7, position: 12345);
+        yield return new ErrorFrame("a", 21, 10, "duplicate") { Position = 4 };
+        yield return new ErrorFrame("a", 22, 11, "") { Position = 0 };
+        yield return new ErrorFrame("a", 23, 11, "ahead") { Position = long.MaxValue };
         yield return new SnapshotRequestFrame("a", 8);
         yield return new RestoreFrame("a", 9, new byte[] { 1, 2, 3, 0, 255 });
         yield return new RestoreFrame("a", 10, ReadOnlyMemory<byte>.Empty);
@@ -82,9 +88,10 @@ internal static class SampleFrames
                 new ProtocolLimits { MaxFrameBytes = 1024 + random.Next(1 << 20), MaxSessionsPerConnection = 1 + random.Next(10_000), MaxTokensInFlightPerSession = 1 + random.Next(1000), IdleTimeout = TimeSpan.FromMilliseconds(random.Next()) }),
             2 => new PingFrame((ulong)random.NextInt64()),
             3 => new PongFrame((ulong)random.NextInt64()),
-            4 => new ErrorFrame(random.Next(3) == 0 ? "" : Session(), sequence, (ushort)random.Next(65536), new string('m', random.Next(300))),
+            4 => RandomError(random, random.Next(3) == 0 ? "" : Session(), sequence),
             5 => new OpenFrame(Session(), sequence, random.Next(2) == 0 ? "" : "model", Floats(random.Next(9)), Floats(random.Next(9))),
-            6 => random.Next(2) == 0 ? TokenFrame.OfVector(Session(), sequence, Floats(random.Next(40))) : TokenFrame.OfId(Session(), sequence, random.Next() - (1 << 30)),
+            6 => (random.Next(2) == 0 ? TokenFrame.OfVector(Session(), sequence, Floats(random.Next(40))) : TokenFrame.OfId(Session(), sequence, random.Next() - (1 << 30)))
+                with { Position = random.Next(2) == 0 ? null : random.NextInt64(long.MaxValue) },
             7 => new SnapshotRequestFrame(Session(), sequence),
             8 => new RestoreFrame(Session(), sequence, Enumerable.Range(0, random.Next(64)).Select(_ => (byte)random.Next(256)).ToArray()),
             9 => (random.Next(2) == 0
@@ -98,5 +105,13 @@ internal static class SampleFrames
             14 => new ReplayOutputsFrame(Session(), sequence, random.NextInt64(), steps, width, Floats(steps * width)),
             _ => new AckFrame(Session(), sequence, new[] { FrameType.Open, FrameType.Restore, FrameType.Reset, FrameType.Close }[random.Next(4)]),
         };
+    }
+
+    /// <summary>An Error of a random code; DuplicateToken and PositionAhead (often drawn) carry a position.</summary>
+    private static ErrorFrame RandomError(Random random, string session, ulong sequence)
+    {
+        var code = random.Next(4) == 0 ? (ushort)(10 + random.Next(2)) : (ushort)random.Next(65536);
+        var error = new ErrorFrame(session, sequence, code, new string('m', random.Next(300)));
+        return ErrorFrame.CarriesPosition(code) ? error with { Position = random.NextInt64(long.MaxValue) } : error;
     }
 }
