@@ -9,7 +9,8 @@ namespace Streaming.Host.Recording;
 /// Records the live traffic of chosen sessions into one recording (rnn-recording/1), so that a new model version can
 /// be checked against real traffic with <c>replay --model</c>. Every request of a chosen session is written in the
 /// session's order with what the server answered as its expectation: a token's output, a replay's outputs, a
-/// snapshot's h and c; a request the engine refused is written with <c>"expect_error":true</c>. Requests the
+/// snapshot's h and c; a request the engine refused is written with <c>"expect_error":true</c>, except tokens refused
+/// for their position (DuplicateToken, PositionAhead), which changed nothing and are left out. Requests the
 /// connection itself refused (protocol errors such as too many tokens in flight) depend on timing, not on the model,
 /// and are left out. A restore is written as an open from the restored state (after a close when the session was
 /// open), since the format has no restore. Thread-safe: many connections record into the same file.
@@ -85,7 +86,9 @@ public sealed class TrafficRecorder : IDisposable
         }
 
         var refused = !reply.Succeeded;
-        if (refused && reply.Frames[0] is ErrorFrame { Code: >= 100 })
+        // A token refused for its position (a resend, or one ahead of a resumed session) changed nothing, and a
+        // recording's tokens carry no positions: replayed, it would be applied.
+        if (refused && reply.Frames[0] is ErrorFrame { Code: >= 100 or (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead })
         {
             return;
         }
