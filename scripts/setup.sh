@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up of a Debian 12 machine for building, testing and serving.
-# Installs the native tools the TorchSharp libstdc++ fix needs (g++, patchelf), checks the .NET SDK
-# and restores the NuGet packages. Safe to run before every build; it only installs what is missing.
+# Installs the native tools the TorchSharp libstdc++ fix needs (g++, patchelf), installs and starts PostgreSQL with
+# the tests' role and database (scripts/postgres.sh), checks the .NET SDK and restores the NuGet packages. Safe to
+# run before every build; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,6 +17,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+bash scripts/postgres.sh
 
 if ! command -v dotnet >/dev/null; then
     echo "setup: the .NET SDK 10 is required and 'dotnet' is not on PATH; install dotnet-sdk-10.0 first." >&2

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Streaming.Cells.Backends;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
+using Streaming.Host.Storage;
 
 namespace Streaming.Host.Service;
 
@@ -57,12 +58,19 @@ public sealed record HostSettings
     /// <summary>Seconds a graceful shutdown may take to drain connections (default 30).</summary>
     public int ShutdownSeconds { get; init; } = 30;
 
+    /// <summary>Seconds between checkpoints of sessions that changed; 0 never (default 2). A crash loses at most this much.</summary>
+    public int CheckpointSeconds { get; init; } = 2;
+
+    /// <summary>Idle seconds after which a session expires (its state is deleted, a tombstone kept); 0 never (default 0).</summary>
+    public int ExpireAfterSeconds { get; init; }
+
     /// <summary>
-    /// Folder where open sessions are saved at shutdown (and passivated ones while idle), one file per session, and
-    /// from which a restarted server resumes them on their next operation; absolute or relative to the config folder.
-    /// Empty (the default) keeps them in memory: they survive a passivation, not a restart.
+    /// Where sessions are kept (section <c>Streaming:Store</c>): <c>Kind</c> sqlite (default), postgresql or memory,
+    /// and <c>ConnectionString</c>, for SQLite a file path or a connection string (default <c>data/sessions.db</c>
+    /// relative to the current directory), for PostgreSQL an Npgsql connection string. Sessions open at shutdown,
+    /// passivated ones and checkpoints are saved there; a restarted server resumes them on their next operation.
     /// </summary>
-    public string SnapshotDirectory { get; init; } = "";
+    public StoreSettings Store { get; init; } = StoreSettings.Default;
 
     /// <summary>Folder for recordings of live traffic (rnn-recording/1), absolute or relative to the config folder; empty (the default) records nothing.</summary>
     public string RecordDirectory { get; init; } = "";
@@ -102,7 +110,9 @@ public sealed record HostSettings
             IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
             MetricsPort = Integer(section, nameof(MetricsPort), defaults.MetricsPort, 0, 65535),
             ShutdownSeconds = Integer(section, nameof(ShutdownSeconds), defaults.ShutdownSeconds, 1, 3600),
-            SnapshotDirectory = section[nameof(SnapshotDirectory)] is { Length: > 0 } snapshots ? Path.GetFullPath(snapshots.Trim(), configDirectory) : "",
+            CheckpointSeconds = Integer(section, nameof(CheckpointSeconds), defaults.CheckpointSeconds, 0, 86_400),
+            ExpireAfterSeconds = Integer(section, nameof(ExpireAfterSeconds), defaults.ExpireAfterSeconds, 0, int.MaxValue),
+            Store = StoreFrom(section.GetSection(nameof(Store))),
             RecordDirectory = section[nameof(RecordDirectory)] is { Length: > 0 } records ? Path.GetFullPath(records.Trim(), configDirectory) : "",
             RecordSessions = section[nameof(RecordSessions)]?.Trim() ?? "",
         };
@@ -110,6 +120,11 @@ public sealed record HostSettings
         {
             throw Bad(nameof(RecordSessions), $"is empty while {nameof(RecordDirectory)} is '{settings.RecordDirectory}'; expected the sessions to record (ids, prefixes ending in '*', or '*')");
         }
+        if (settings.ExpireAfterSeconds > 0 && settings.PassivateAfterSeconds > 0 && settings.ExpireAfterSeconds <= settings.PassivateAfterSeconds)
+        {
+            throw Bad(nameof(ExpireAfterSeconds), $"is {settings.ExpireAfterSeconds}, not more than {nameof(PassivateAfterSeconds)} ({settings.PassivateAfterSeconds}); expected sessions to passivate before they expire (or 0: never expire)");
+        }
+
         var model = Path.GetFullPath(settings.Model, configDirectory);
         if (!File.Exists(model))
         {
@@ -126,6 +141,8 @@ public sealed record HostSettings
         MaxBatchSize = MaxBatchSize,
         MaxInFlightPerSession = MaxInFlightPerSession,
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
+        CheckpointEvery = CheckpointSeconds > 0 ? TimeSpan.FromSeconds(CheckpointSeconds) : null,
+        ExpireAfter = ExpireAfterSeconds > 0 ? TimeSpan.FromSeconds(ExpireAfterSeconds) : null,
     };
 
     /// <summary>The server options these settings describe.</summary>
@@ -182,6 +199,43 @@ public sealed record HostSettings
             : throw Bad(nameof(Backend), $"is '{value}'; expected Managed or Torch");
     }
 
+    private static StoreSettings StoreFrom(IConfigurationSection store)
+    {
+        const string KindKey = nameof(Store) + ":Kind", ConnectionKey = nameof(Store) + ":ConnectionString";
+        if (store.Value is { Length: > 0 } flat)
+        {
+            throw Bad(nameof(Store), $"is '{flat}'; expected a section with Kind (sqlite, postgresql or memory) and ConnectionString");
+        }
+
+        foreach (var child in store.GetChildren())
+        {
+            if (!child.Key.Equals("Kind", StringComparison.OrdinalIgnoreCase) && !child.Key.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Bad(nameof(Store) + ":" + child.Key, "is not a setting; expected Kind or ConnectionString");
+            }
+        }
+
+        var kindText = store["Kind"]?.Trim();
+        StoreKind kind;
+        if (string.IsNullOrEmpty(kindText))
+        {
+            kind = StoreKind.Sqlite;
+        }
+        else if (!Enum.TryParse(kindText, ignoreCase: true, out kind) || !Enum.IsDefined(kind) || kindText.All(char.IsDigit))
+        {
+            throw Bad(KindKey, $"is '{kindText}'; expected sqlite, postgresql or memory");
+        }
+
+        try
+        {
+            return StoreSettings.Of(kind, store["ConnectionString"]?.Trim());
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(ConnectionKey, $"is not usable for {kind}: {e.Message}");
+        }
+    }
+
     private static InvalidOperationException Bad(string name, string problem) =>
-        new($"setting {Section}:{name} {problem} (set it in config/appsettings.json, as STREAMING_{name.ToUpperInvariant()}, or with a flag).");
+        new($"setting {Section}:{name} {problem} (set it in config/appsettings.json, as STREAMING_{name.ToUpperInvariant().Replace(":", "__", StringComparison.Ordinal)}, or with a flag).");
 }

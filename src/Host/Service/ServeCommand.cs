@@ -20,14 +20,15 @@ internal static class ServeCommand
     private static readonly Option<string?> Model = new("--model") { Description = "Model manifest (Streaming:Model)" };
     private static readonly Option<string?> Backend = new("--backend") { Description = "Managed or Torch (Streaming:Backend)" };
     private static readonly Option<string?> Device = new("--device") { Description = "Torch device: cpu, cuda, cuda:N (Streaming:Device)" };
-    private static readonly Option<string?> Snapshots = new("--snapshots") { Description = "Folder that keeps sessions across restarts; empty for memory (Streaming:SnapshotDirectory)" };
+    private static readonly Option<string?> Store = new("--store") { Description = "Where sessions are kept: sqlite (default), postgresql or memory (Streaming:Store:Kind)" };
+    private static readonly Option<string?> StoreConnection = new("--store-connection") { Description = "SQLite file or connection string (default data/sessions.db), or PostgreSQL connection string (Streaming:Store:ConnectionString)" };
     private static readonly Option<string?> RecordDirectory = new("--record-dir") { Description = "Folder for recordings of live traffic (Streaming:RecordDirectory)" };
     private static readonly Option<string?> RecordSessions = new("--record-sessions") { Description = "Sessions to record: ids, prefixes ending in '*', or '*' (Streaming:RecordSessions)" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the configured model over TCP (default 127.0.0.1:7700).");
-        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device, Snapshots, RecordDirectory, RecordSessions })
+        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device, Store, StoreConnection, RecordDirectory, RecordSessions })
         {
             command.Options.Add(option);
         }
@@ -69,7 +70,16 @@ internal static class ServeCommand
         });
         builder.Services.AddHostedService<StreamingService>();
         using var host = builder.Build();
-        await host.RunAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await host.RunAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (Storage.StoreUnavailableException e)
+        {
+            await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
         return 0;
     }
 
@@ -104,7 +114,8 @@ internal static class ServeCommand
         Set(nameof(HostSettings.Model), result.GetValue(Model) is { } model ? Path.GetFullPath(model) : null);
         Set(nameof(HostSettings.Backend), result.GetValue(Backend));
         Set(nameof(HostSettings.Device), result.GetValue(Device));
-        Set(nameof(HostSettings.SnapshotDirectory), result.GetValue(Snapshots) is { Length: > 0 } snapshots ? Path.GetFullPath(snapshots) : result.GetValue(Snapshots));
+        Set(nameof(HostSettings.Store) + ":Kind", result.GetValue(Store));
+        Set(nameof(HostSettings.Store) + ":ConnectionString", result.GetValue(StoreConnection));
         Set(nameof(HostSettings.RecordDirectory), result.GetValue(RecordDirectory) is { Length: > 0 } records ? Path.GetFullPath(records) : result.GetValue(RecordDirectory));
         Set(nameof(HostSettings.RecordSessions), result.GetValue(RecordSessions));
         return overrides;

@@ -37,9 +37,9 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         var weights = manifest.LoadWeights();
         var model = ModelIdentity.Of(manifest.Name, weights);
 
-        // A store on disk makes the snapshots taken at shutdown outlive the process: a restarted server resumes each
-        // session from its file on the session's next operation.
-        ISnapshotStore store = _settings.SnapshotDirectory.Length > 0 ? new FileSnapshotStore(_settings.SnapshotDirectory, model) : new InMemorySnapshotStore();
+        // A database makes the snapshots taken at shutdown, on passivation and at checkpoints outlive the process: a
+        // restarted server (or another one on the same PostgreSQL) resumes each session on its next operation.
+        var store = await _settings.Store.OpenAsync(_system, model, cancellationToken).ConfigureAwait(false);
         _engine = await RecurrentEngine.StartAsync(_system, model, weights, _settings.ToEngineOptions() with { Store = store }).ConfigureAwait(false);
         _recorder = _settings.RecordDirectory.Length > 0
             ? TrafficRecorder.Create(_settings.RecordDirectory, _settings.Model, manifest.Spec, _settings.RecordSessions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -51,7 +51,8 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         }
 
         Listening(_log, _server.Endpoint, _engine.Model, _settings.Backend);
-        Storing(_log, store is FileSnapshotStore files ? files.Directory : "memory (SnapshotDirectory is empty)", _recorder?.Path ?? "nothing");
+        var storeDescription = _settings.Store.Describe();
+        Storing(_log, storeDescription, _recorder?.Path ?? "nothing");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

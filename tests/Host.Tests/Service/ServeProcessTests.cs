@@ -9,9 +9,21 @@ using Streaming.Host.Client;
 namespace Host.Tests.Service;
 
 /// <summary>`serve` as users run it: a child process on the example model, configured by files, variables and flags.</summary>
-public sealed partial class ServeProcessTests
+public sealed partial class ServeProcessTests : IDisposable
 {
     private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "Streaming.Host.dll");
+
+    // Every serve gets a SQLite file of its own here (many tests reuse session ids such as "a": a shared store would
+    // resume another test's sessions). The tests of this class run one after another; each clears the folder.
+    private static readonly string Stores = Path.Combine(Path.GetTempPath(), $"streaming-serve-tests-{Environment.ProcessId}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Stores))
+        {
+            Directory.Delete(Stores, recursive: true);
+        }
+    }
 
     [Fact]
     public async Task Serve_in_a_child_process_gives_the_example_models_outputs_and_stops_cleanly_on_sigterm()
@@ -138,6 +150,8 @@ public sealed partial class ServeProcessTests
     [InlineData("STREAMING_BACKEND", "Gpu", "Streaming:Backend is 'Gpu'; expected Managed or Torch")]
     [InlineData("STREAMING_MODEL", "models/missing.json", "Streaming:Model is 'models/missing.json', but no manifest exists")]
     [InlineData("STREAMING_BATCHSIZE", "5", "BATCHSIZE is not a setting")]
+    [InlineData("STREAMING_STORE__KIND", "pg", "Streaming:Store:Kind is 'pg'; expected sqlite, postgresql or memory")]
+    [InlineData("STREAMING_STORE__CONNECTIONSTRING", ":memory:", "Streaming:Store:ConnectionString is not usable for Sqlite")]
     public async Task A_bad_setting_stops_start_up_with_a_message_that_names_it(string variable, string value, string message)
     {
         using var serve = Start(("serve", variable, value));
@@ -162,6 +176,7 @@ public sealed partial class ServeProcessTests
             info.ArgumentList.Add(argument);
         }
 
+        info.Environment["STREAMING_STORE__CONNECTIONSTRING"] = Path.Combine(Stores, Guid.NewGuid().ToString("N") + ".db");
         if (run.Variable is not null)
         {
             info.Environment[run.Variable] = run.Value;

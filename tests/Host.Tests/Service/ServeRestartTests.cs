@@ -5,20 +5,37 @@ using Streaming.Sessions;
 
 namespace Host.Tests.Service;
 
-/// <summary>Sessions open at SIGTERM are saved to the snapshot folder and resume, exactly, in the next process.</summary>
+/// <summary>Sessions open at SIGTERM are saved to the store (SQLite or PostgreSQL) and resume, exactly, in the next process.</summary>
 public sealed partial class ServeProcessTests
 {
-    [Fact]
-    public async Task Sigterm_saves_open_sessions_to_the_snapshot_folder_and_a_restarted_serve_resumes_them_exactly()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task Sigterm_saves_open_sessions_to_the_store_and_a_restarted_serve_resumes_them_exactly(string kind)
     {
-        var snapshots = Directory.CreateTempSubdirectory("serve-snapshots-");
+        var folder = Directory.CreateTempSubdirectory("serve-store-");
+        var database = Path.Combine(folder.FullName, "sessions.db");
+        var schema = $"serve_{Guid.NewGuid().ToString("N")[..16]}";
+        string connection;
+        if (kind == "sqlite")
+        {
+            connection = database;
+        }
+        else
+        {
+            // A schema of this test's own, first on the search path: the store's table is created there.
+            await PostgresAsync($"CREATE SCHEMA {schema}");
+            connection = $"{PostgresConnectionString};Search Path={schema}";
+        }
+
+        string[] store = ["--store", kind, "--store-connection", connection];
         try
         {
             int[] ids = [3, 17, 42, 5, 63, 0, 9, 11];
             float[] expectedNext;
             int answered;
             string firstOutput;
-            using (var serve = Start("serve", "--port", "0", "--snapshots", snapshots.FullName))
+            using (var serve = Start(["serve", "--port", "0", .. store]))
             {
                 var port = await ListeningPort(serve);
                 await using var client = await StreamingClient.ConnectAsync("127.0.0.1", port);
@@ -46,9 +63,10 @@ public sealed partial class ServeProcessTests
                     EngineErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(p.Exception!.InnerException).EngineCode));
             }
 
-            var saved = Directory.EnumerateFiles(snapshots.FullName, "*", SearchOption.AllDirectories).ToList();
-            Assert.True(saved.Count(f => f.EndsWith(".snapshot", StringComparison.Ordinal)) == 2, "saved: " + string.Join(", ", saved) + "\n" + firstOutput);
-            using (var restarted = Start("serve", "--port", "0", "--snapshots", snapshots.FullName))
+            Assert.Contains(kind == "sqlite" ? $"Sessions are saved to SQLite {database}" : "Sessions are saved to PostgreSQL", firstOutput, StringComparison.Ordinal);
+            var rows = kind == "sqlite" ? await SqliteRowsAsync(database) : await PostgresAsync($"SELECT COUNT(*) FROM {schema}.streaming_sessions");
+            Assert.True(rows == 2, $"{rows} row(s) stored; expected 2 ('kept' and 'busy')\n{firstOutput}");
+            using (var restarted = Start(["serve", "--port", "0", .. store]))
             {
                 var port = await ListeningPort(restarted);
                 await using var client = await StreamingClient.ConnectAsync("127.0.0.1", port);
@@ -64,8 +82,45 @@ public sealed partial class ServeProcessTests
         }
         finally
         {
-            snapshots.Delete(recursive: true);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+            if (kind != "sqlite")
+            {
+                await PostgresAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+            }
         }
+    }
+
+    /// <summary>STREAMING_TEST_POSTGRES, or the database scripts/setup.sh creates.</summary>
+    private static string PostgresConnectionString =>
+        Environment.GetEnvironmentVariable("STREAMING_TEST_POSTGRES") is { Length: > 0 } value
+            ? value
+            : "Host=127.0.0.1;Port=5432;Username=streaming;Password=streaming;Database=streaming_test";
+
+    private static async Task<long> PostgresAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresConnectionString);
+        try
+        {
+            await connection.OpenAsync();
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            Assert.Fail($"PostgreSQL is not reachable with STREAMING_TEST_POSTGRES or the default the set-up creates: {e.Message}. Run scripts/setup.sh, which installs and starts PostgreSQL and creates the test role and database.");
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<long> SqliteRowsAsync(string file)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM streaming_sessions";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task Terminate(Process serve)

@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Persistence;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Streaming.Sessions;
+
+namespace Streaming.Persistence;
+
+/// <summary>
+/// An <see cref="ISnapshotStore"/> in a SQL database (SQLite or PostgreSQL) through Akka.Persistence's snapshot-store
+/// plugin of Akka.Persistence.Sql. Each session is a snapshot whose payload is <see cref="StoredSession.ToBytes"/>,
+/// under a persistence id made of the model identity (name and weights hash) and the session id, so another model or
+/// weights version never resumes another's sessions. Every save gets a sequence number above any this store has seen
+/// for the session (at load or save) and above the clock's ticks, so the latest save wins even when engines of a
+/// cluster save one session one after another; older snapshots of the session are deleted after each save, so the
+/// table keeps about one row per session. Safe to call concurrently for different sessions.
+/// </summary>
+public sealed class SqlSnapshotStore : ISnapshotStore
+{
+    private static readonly Lock ConfigLock = new();
+    private readonly ActorSystem _system;
+    private readonly IActorRef _plugin;
+    private readonly string _modelKey;
+    private readonly ConcurrentDictionary<string, long> _sequenceNumbers = new(StringComparer.Ordinal);
+
+    private SqlSnapshotStore(ActorSystem system, SqlStoreSettings settings, ModelIdentity model, string pluginId, IActorRef plugin)
+    {
+        _system = system;
+        Settings = settings;
+        Model = model;
+        PluginId = pluginId;
+        _plugin = plugin;
+        _modelKey = ModelKey(model);
+    }
+
+    /// <summary>Where the sessions are kept.</summary>
+    public SqlStoreSettings Settings { get; }
+
+    /// <summary>The model whose sessions this store keeps.</summary>
+    public ModelIdentity Model { get; }
+
+    /// <summary>The HOCON path of the Akka.Persistence.Sql snapshot-store plugin this store talks to.</summary>
+    public string PluginId { get; }
+
+    /// <summary>
+    /// Opens the store for <paramref name="model"/>'s sessions in <paramref name="system"/>: creates the SQLite file's
+    /// folder (or, on PostgreSQL, the schema) when missing, registers and starts the snapshot-store plugin (which
+    /// creates the table when missing), and reads once, so a database that cannot be reached fails here with a
+    /// message naming it rather than at the first session.
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings are out of range.</exception>
+    /// <exception cref="InvalidOperationException">The database cannot be opened or reached, or the plugin does not start.</exception>
+    public static async Task<SqlSnapshotStore> OpenAsync(ActorSystem system, SqlStoreSettings settings, ModelIdentity model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(model);
+        settings.Validate();
+        await PrepareDatabaseAsync(settings, cancellationToken).ConfigureAwait(false);
+
+        // One plugin per database and table, so stores of several databases can live in one actor system.
+        var key = $"{settings.Kind}\n{settings.ConnectionString}\n{settings.SchemaName}\n{settings.TableName}\n{settings.Timeout.Ticks}";
+        var pluginId = "streaming.persistence.snapshot-store-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+        IActorRef plugin;
+        lock (ConfigLock)
+        {
+            if (!system.Settings.Config.HasPath(pluginId))
+            {
+                system.Settings.InjectTopLevelFallback(ConfigurationFactory.ParseString(settings.ToHocon(pluginId)));
+            }
+
+            plugin = Akka.Persistence.Persistence.Instance.Apply(system).SnapshotStoreFor(pluginId);
+        }
+
+        var store = new SqlSnapshotStore(system, settings, model, pluginId, plugin);
+        try
+        {
+            await store.LoadAsync("~probe", cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"the session store {settings.Describe()} did not start: {e.Message}", e);
+        }
+
+        return store;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var persistenceId = PersistenceIdOf(sessionId);
+        var ticks = DateTime.UtcNow.Ticks;
+        var sequenceNr = _sequenceNumbers.AddOrUpdate(persistenceId, ticks, (_, known) => Math.Max(known + 1, ticks));
+        var metadata = new SnapshotMetadata(persistenceId, sequenceNr, DateTime.UtcNow);
+        switch (await AskAsync(new SaveSnapshot(metadata, stored.ToBytes()), "save", sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            case SaveSnapshotSuccess:
+                break;
+            case SaveSnapshotFailure failure:
+                throw Failed("save", sessionId, failure.Cause);
+            case var other:
+                throw Unexpected("save", sessionId, other);
+        }
+
+        // Keep one row per session: the older snapshots are no longer needed. A failure here leaves extra rows that
+        // the next save removes; the save itself succeeded.
+        var older = new SnapshotSelectionCriteria(sequenceNr - 1);
+        switch (await AskAsync(new DeleteSnapshots(persistenceId, older), "delete older snapshots of", sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            case DeleteSnapshotsSuccess:
+                break;
+            case DeleteSnapshotsFailure failure:
+                _system.Log.Warning("{0}: could not delete older snapshots of session '{1}': {2}", Settings.Describe(), sessionId, failure.Cause.Message);
+                break;
+            case var other:
+                throw Unexpected("delete older snapshots of", sessionId, other);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var persistenceId = PersistenceIdOf(sessionId);
+        switch (await AskAsync(new LoadSnapshot(persistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue), "load", sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            case LoadSnapshotResult { Snapshot: null }:
+                return null;
+            case LoadSnapshotResult { Snapshot: var selected }:
+                var sequenceNr = selected.Metadata.SequenceNr;
+                _sequenceNumbers.AddOrUpdate(persistenceId, sequenceNr, (_, known) => Math.Max(known, sequenceNr));
+                if (selected.Snapshot is not byte[] bytes)
+                {
+                    throw new EngineException(EngineErrorCode.MalformedSnapshot, $"the session store {Settings.Describe()} holds a {selected.Snapshot?.GetType().Name ?? "null"} for session '{sessionId}'; expected the bytes of a stored session.");
+                }
+
+                return StoredSession.FromBytes(bytes);
+            case LoadSnapshotFailed failed:
+                throw Failed("load", sessionId, failed.Cause);
+            case var other:
+                throw Unexpected("load", sessionId, other);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var persistenceId = PersistenceIdOf(sessionId);
+        switch (await AskAsync(new DeleteSnapshots(persistenceId, SnapshotSelectionCriteria.Latest), "delete", sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            case DeleteSnapshotsSuccess:
+                // Nothing is left to order a later save after; the clock's ticks suffice.
+                _sequenceNumbers.TryRemove(persistenceId, out _);
+                break;
+            case DeleteSnapshotsFailure failure:
+                throw Failed("delete", sessionId, failure.Cause);
+            case var other:
+                throw Unexpected("delete", sessionId, other);
+        }
+    }
+
+    /// <summary>The store, for logs: the database and the model.</summary>
+    public override string ToString() => $"{Settings.Describe()} for model {Model}";
+
+    /// <summary>
+    /// The persistence id of <paramref name="sessionId"/>: the model key, '/', then the session id as it is, or, for
+    /// an id with control characters, one starting with '~' or one longer than 160 characters, '~' and the SHA-256
+    /// of its UTF-8 bytes (so every id fits the 255-character column and no two ids share a row).
+    /// </summary>
+    internal string PersistenceIdOf(string sessionId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        var plain = sessionId.Length <= 160 && sessionId[0] != '~' && !sessionId.Any(char.IsControl);
+        return _modelKey + "/" + (plain ? sessionId : "~" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sessionId))));
+    }
+
+    // The model's name (letters, digits, '-', '_', '.'; others become '_'; at most 64) and the first 16 hex digits of
+    // its weights hash, like the file store's per-model folder.
+    private static string ModelKey(ModelIdentity model)
+    {
+        var name = new string(model.Name.Take(64).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        return $"{name}-{model.WeightsSha256[..Math.Min(16, model.WeightsSha256.Length)]}";
+    }
+
+    private async Task<object> AskAsync(object message, string operation, string sessionId, CancellationToken cancellationToken)
+    {
+        // The plugin's own circuit breaker times out a database call after Settings.Timeout and answers with a
+        // failure; the margin lets that clearer answer arrive first.
+        var timeout = Settings.Timeout + TimeSpan.FromSeconds(5);
+        try
+        {
+            return await _plugin.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new TimeoutException($"the session store {Settings.Describe()} (plugin {PluginId}) did not {operation} session '{sessionId}' within {timeout.TotalSeconds:0.#} s; expected the database to answer (is it reachable, and does the role have the rights to create and write the table?).", e);
+        }
+    }
+
+    private InvalidOperationException Failed(string operation, string sessionId, Exception cause) =>
+        new($"the session store {Settings.Describe()} could not {operation} session '{sessionId}': {cause.Message}", cause);
+
+    private InvalidOperationException Unexpected(string operation, string sessionId, object reply) =>
+        new($"the session store {Settings.Describe()} (plugin {PluginId}) answered {reply.GetType().Name} to the {operation} of session '{sessionId}'; expected its success or failure.");
+
+    // Creates what the plugin cannot: the SQLite file's folder (and write-ahead logging, so readers never wait for a
+    // writer), or the PostgreSQL schema. Opening a connection here also turns an unreachable database into a clear
+    // error at start-up.
+    private static async Task PrepareDatabaseAsync(SqlStoreSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (settings.Kind == SqlStoreKind.Sqlite)
+            {
+                var folder = Path.GetDirectoryName(settings.SqliteFile);
+                if (!string.IsNullOrEmpty(folder))
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
+                var connection = new SqliteConnection(settings.ConnectionString);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    var command = connection.CreateCommand();
+                    await using (command.ConfigureAwait(false))
+                    {
+                        command.CommandText = "PRAGMA journal_mode=WAL;";
+                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            else
+            {
+                var connection = new NpgsqlConnection(settings.ConnectionString);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    if (settings.SchemaName is not null)
+                    {
+                        var command = connection.CreateCommand();
+                        await using (command.ConfigureAwait(false))
+                        {
+                            // The name is a checked plain identifier (SqlStoreSettings.Validate).
+#pragma warning disable CA2100
+                            command.CommandText = $"CREATE SCHEMA IF NOT EXISTS \"{settings.SchemaName}\"";
+#pragma warning restore CA2100
+                            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is SqliteException or NpgsqlException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            throw new InvalidOperationException($"the session store {settings.Describe()} cannot be opened: {e.Message}", e);
+        }
+    }
+}
