@@ -38,15 +38,15 @@ internal sealed class SessionEntity : ReceiveActor
 
     private void Serving()
     {
-        Receive<PushCommand>(c => Reply(_engine.PushAsync(_sessionId, c.Token), o => new OutputReply(o)));
-        Receive<OpenCommand>(c => Reply(_engine.OpenAsync(_sessionId, c.InitialState)));
-        Receive<SnapshotCommand>(_ => Reply(_engine.SnapshotAsync(_sessionId), s => new SnapshotReply(s)));
-        Receive<RestoreCommand>(c => Reply(_engine.RestoreAsync(_sessionId, c.Snapshot)));
-        Receive<ReplayCommand>(c => Reply(_engine.ReplayAsync(_sessionId, c.Inputs, c.From), r => new ReplayReply(r)));
-        Receive<ResetCommand>(_ => Reply(_engine.ResetAsync(_sessionId)));
-        Receive<CloseCommand>(_ =>
+        Receive<PushCommand>(c => Reply(c, _engine.PushAsync(_sessionId, c.Token), o => new OutputReply(o)));
+        Receive<OpenCommand>(c => Reply(c, _engine.OpenAsync(_sessionId, c.InitialState)));
+        Receive<SnapshotCommand>(c => Reply(c, _engine.SnapshotAsync(_sessionId), s => new SnapshotReply(s)));
+        Receive<RestoreCommand>(c => Reply(c, _engine.RestoreAsync(_sessionId, c.Snapshot)));
+        Receive<ReplayCommand>(c => Reply(c, _engine.ReplayAsync(_sessionId, c.Inputs, c.From), r => new ReplayReply(r)));
+        Receive<ResetCommand>(c => Reply(c, _engine.ResetAsync(_sessionId)));
+        Receive<CloseCommand>(c =>
         {
-            Reply(_engine.CloseAsync(_sessionId));
+            Reply(c, _engine.CloseAsync(_sessionId));
             // Nothing to save once closed: the shard stops the entity, buffering what arrives meanwhile.
             Context.Parent.Tell(new Passivate(StopClosedSession.Instance));
         });
@@ -76,24 +76,25 @@ internal sealed class SessionEntity : ReceiveActor
         Receive<StopClosedSession>(_ => { });
     }
 
-    private void Reply(Task task) => Reply(AsResult(task), _ => new DoneReply(_sessionId));
+    private void Reply(SessionCommand command, Task task) => Reply(command, AsResult(task), _ => new DoneReply(_sessionId));
 
-    private void Reply<T>(Task<T> task, Func<T, ISessionMessage> reply)
+    private void Reply<T>(SessionCommand command, Task<T> task, Func<T, SessionReply> reply)
     {
         var asker = Sender;
         var sessionId = _sessionId;
+        var requestId = command.RequestId;
         if (task.IsCompleted)
         {
-            asker.Tell(Answer(task, reply, sessionId));
+            asker.Tell(Answer(task, reply, sessionId, requestId));
             return;
         }
 
-        task.ContinueWith(t => asker.Tell(Answer(t, reply, sessionId)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        task.ContinueWith(t => asker.Tell(Answer(t, reply, sessionId, requestId)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private static ISessionMessage Answer<T>(Task<T> task, Func<T, ISessionMessage> reply, string sessionId) =>
-        task.IsCompletedSuccessfully ? reply(task.Result)
-        : ErrorReply.From(task.Exception is { } e ? e : new TaskCanceledException(), sessionId);
+    private static SessionReply Answer<T>(Task<T> task, Func<T, SessionReply> reply, string sessionId, long requestId) =>
+        (task.IsCompletedSuccessfully ? reply(task.Result) : ErrorReply.From(task.Exception is { } e ? e : new TaskCanceledException(), sessionId))
+        with { RequestId = requestId };
 
     private static Task<bool> AsResult(Task task) => task.IsCompletedSuccessfully
         ? Task.FromResult(true)

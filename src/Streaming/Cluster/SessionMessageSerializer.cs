@@ -87,6 +87,16 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
     {
         switch (message)
         {
+            case SessionCommand command:
+                w.Write(command.RequestId);
+                break;
+            case SessionReply reply:
+                w.Write(reply.RequestId);
+                break;
+        }
+
+        switch (message)
+        {
             case OpenCommand open:
                 w.Write(open.SessionId);
                 WriteState(w, open.InitialState);
@@ -153,6 +163,21 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
 
     private static object Read(BinaryReader r, string manifest) => manifest switch
     {
+        HandOff => HandOffSession.Instance,
+        Stop => StopClosedSession.Instance,
+        Open or Push or Snapshot or Restore or Replay or Reset or Close or Done or Output or Snapshotted or Replayed or Error => ReadNumbered(r, manifest, r.ReadInt64()),
+        _ => throw new SerializationException($"unknown manifest '{manifest}'; SessionMessageSerializer knows {string.Join(", ", new[] { Open, Push, Snapshot, Restore, Replay, Reset, Close, Done, Output, Snapshotted, Replayed, Error, HandOff, Stop })}."),
+    };
+
+    private static object ReadNumbered(BinaryReader r, string manifest, long requestId) => ReadBody(r, manifest) switch
+    {
+        SessionCommand command => command with { RequestId = requestId },
+        SessionReply reply => reply with { RequestId = requestId },
+        var other => other,
+    };
+
+    private static object ReadBody(BinaryReader r, string manifest) => manifest switch
+    {
         Open => new OpenCommand(r.ReadString(), ReadState(r)),
         Push => new PushCommand(r.ReadString(), ReadToken(r)),
         Snapshot => new SnapshotCommand(r.ReadString()),
@@ -164,10 +189,7 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
         Output => new OutputReply(new TokenOutput(r.ReadString(), r.ReadInt64(), ReadFloats(r))),
         Snapshotted => new SnapshotReply(ReadSnapshot(r)),
         Replayed => ReadReplayed(r),
-        Error => ReadError(r),
-        HandOff => HandOffSession.Instance,
-        Stop => StopClosedSession.Instance,
-        _ => throw new SerializationException($"unknown manifest '{manifest}'; SessionMessageSerializer knows {string.Join(", ", new[] { Open, Push, Snapshot, Restore, Replay, Reset, Close, Done, Output, Snapshotted, Replayed, Error, HandOff, Stop })}."),
+        _ => ReadError(r),
     };
 
     private static ReplayCommand ReadReplay(BinaryReader r)

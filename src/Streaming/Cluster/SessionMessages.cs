@@ -6,7 +6,18 @@ namespace Streaming.Cluster;
 internal interface ISessionMessage;
 
 /// <summary>An operation on one session, routed by its id to the session's entity on the node that owns it.</summary>
-internal abstract record SessionCommand(string SessionId) : ISessionMessage;
+internal abstract record SessionCommand(string SessionId) : ISessionMessage
+{
+    /// <summary>The calling node's number for this call; the reply carries it back (a resent command keeps it).</summary>
+    public long RequestId { get; init; }
+}
+
+/// <summary>The answer to a <see cref="SessionCommand"/>, sent by the owner's entity straight to the calling node.</summary>
+internal abstract record SessionReply : ISessionMessage
+{
+    /// <summary>The <see cref="SessionCommand.RequestId"/> answered.</summary>
+    public long RequestId { get; init; }
+}
 
 internal sealed record OpenCommand(string SessionId, InitialState? InitialState) : SessionCommand(SessionId);
 
@@ -23,16 +34,16 @@ internal sealed record ResetCommand(string SessionId) : SessionCommand(SessionId
 internal sealed record CloseCommand(string SessionId) : SessionCommand(SessionId);
 
 /// <summary>The answer to an open, restore, reset or close.</summary>
-internal sealed record DoneReply(string SessionId) : ISessionMessage;
+internal sealed record DoneReply(string SessionId) : SessionReply;
 
-internal sealed record OutputReply(TokenOutput Output) : ISessionMessage;
+internal sealed record OutputReply(TokenOutput Output) : SessionReply;
 
-internal sealed record SnapshotReply(SessionSnapshot Snapshot) : ISessionMessage;
+internal sealed record SnapshotReply(SessionSnapshot Snapshot) : SessionReply;
 
-internal sealed record ReplayReply(ReplayResult Result) : ISessionMessage;
+internal sealed record ReplayReply(ReplayResult Result) : SessionReply;
 
 /// <summary>A refusal: an <see cref="EngineException"/> in a form that crosses nodes (code, message, session, position).</summary>
-internal sealed record ErrorReply(EngineErrorCode Code, string Message, string? SessionId, long? Position) : ISessionMessage
+internal sealed record ErrorReply(EngineErrorCode Code, string Message, string? SessionId, long? Position) : SessionReply
 {
     /// <summary>The refusal of <paramref name="error"/>; anything that is not an <see cref="EngineException"/> is reported as the owner's failure.</summary>
     public static ErrorReply From(Exception error, string sessionId)

@@ -44,6 +44,7 @@ public sealed class ShardedSessions : ISessionService
     private readonly IActorRef _region;
     private readonly ActorSystem _system;
     private readonly ShardingOptions _options;
+    private readonly PendingCalls _calls;
 
     private ShardedSessions(ActorSystem system, RecurrentEngine engine, IActorRef region, ShardingOptions options)
     {
@@ -51,6 +52,7 @@ public sealed class ShardedSessions : ISessionService
         LocalEngine = engine;
         _region = region;
         _options = options;
+        _calls = new PendingCalls(system, region, options);
     }
 
     /// <summary>The model's identity (the local engine's; every node must serve the same model).</summary>
@@ -77,6 +79,8 @@ public sealed class ShardedSessions : ISessionService
         ArgumentNullException.ThrowIfNull(localEngine);
         options ??= ShardingOptions.Default;
         options.Validate();
+        // The extension first: it adds sharding's reference configuration, which the settings read.
+        var sharding = ClusterSharding.Get(system);
         var settings = ClusterShardingSettings.Create(system).WithRememberEntities(false);
         if (options.Role is { } role)
         {
@@ -84,12 +88,12 @@ public sealed class ShardedSessions : ISessionService
         }
 
         IActorRef? region = null;
-        var started = await ClusterSharding.Get(system).StartAsync(
+        var started = await sharding.StartAsync(
             options.TypeName,
             sessionId => SessionEntity.Props(sessionId, localEngine, () => region!),
             settings,
             new SessionShardExtractor(options.NumberOfShards),
-            ClusterSharding.Get(system).DefaultShardAllocationStrategy(settings),
+            sharding.DefaultShardAllocationStrategy(settings),
             HandOffSession.Instance).ConfigureAwait(false);
         region = started;
         return new ShardedSessions(system, localEngine, started, options);
@@ -219,18 +223,7 @@ public sealed class ShardedSessions : ISessionService
     private async Task<TResult> AskAsync<TReply, TResult>(SessionCommand command, Func<TReply, TResult> result)
         where TReply : ISessionMessage
     {
-        object reply;
-        try
-        {
-            reply = await _region.Ask<object>(command, _options.AskTimeout).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException)
-        {
-            throw new EngineException(EngineErrorCode.EngineStopped,
-                $"no answer from the node that owns the session within {_options.AskTimeout.TotalSeconds:0.###} s (ShardingOptions.AskTimeout); " +
-                "the operation may or may not have been applied.", command.SessionId);
-        }
-
+        var reply = await _calls.SendAsync(command).ConfigureAwait(false);
         return reply switch
         {
             ErrorReply error => throw error.ToException(),

@@ -27,6 +27,15 @@ public sealed record ShardingOptions
     /// </summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a token sent with <see cref="Token.At"/> waits for its answer before it is sent again (default 2 s).
+    /// Akka.Cluster.Sharding delivers at most once: while a shard hands off, messages already forwarded to its old
+    /// node are dropped. A token with a position can be resent safely (the engine refuses a second copy with
+    /// DuplicateToken, whose answer is ignored here, and the first copy's output still comes), so such tokens are
+    /// resent until answered or until <see cref="AskTimeout"/>. Operations without a position are never resent.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()
     {
@@ -34,6 +43,7 @@ public sealed record ShardingOptions
         Require(!string.IsNullOrWhiteSpace(TypeName), "TypeName is empty; expected a name such as \"rnn-session\".");
         Require(Role is null || !string.IsNullOrWhiteSpace(Role), "Role is empty; expected null (every node) or a role name.");
         Require(AskTimeout > TimeSpan.Zero, $"AskTimeout is {AskTimeout}; expected a positive duration.");
+        Require(ResendAfter >= TimeSpan.FromMilliseconds(10), $"ResendAfter is {ResendAfter}; expected 10 ms or more.");
     }
 
     private static void Require(bool condition, string message)
