@@ -20,18 +20,20 @@ namespace Streaming.Cluster;
 /// where they were, on the same backend bit for bit.
 /// </para>
 /// <para>
-/// Order: the operations one node sends for one session reach the owner in the order they were called (a node's
-/// region forwards over one ordered connection per pair of nodes, and during a hand-off buffers them until the shard
-/// has its new home, sending them in order), and the owner's entity queues them in its engine in that order.
-/// Nothing is resent, so nothing is applied twice. A call that gets no answer within
-/// <see cref="ShardingOptions.AskTimeout"/> fails with a clear <see cref="EngineException"/> rather than silently.
-/// Calls for one session made concurrently from different nodes have no order between them (as for any caller).
-/// One narrow window remains, inherent to Akka's delivery: a message already on the wire to the old owner when the
-/// hand-off begins, and delivered only after the shard has stopped there, is re-routed by the old node and can land
-/// behind later messages of the same session. Callers that pipeline several tokens of one session and need a hard
-/// guarantee set <see cref="Token.At"/>: the engine then refuses an out-of-order token (DuplicateToken or
-/// PositionAhead, with the position to resend from) instead of applying it. A caller that awaits each token before
-/// sending the next is not exposed to the window.
+/// Order and loss: the operations one node sends for one session reach the owner in the order they were called (a
+/// node's region forwards over one ordered connection per pair of nodes and, during a hand-off, buffers them until
+/// the shard has its new home), and the owner's entity queues them in its engine in that order; a command still in the
+/// entity's mailbox when its hand-off begins is sent back to the region and follows the shard. But sharding delivers
+/// at most once: a region that is handing a shard off drops the messages other nodes forwarded to it in the meantime
+/// ("dropping buffered messages to avoid re-ordering"), and on a busy cluster that happens at nearly every hand-off.
+/// So a token sent with <see cref="Token.At"/> is resent every <see cref="ShardingOptions.ResendAfter"/> until it is
+/// answered: the engine refuses a second copy (DuplicateToken; that refusal is ignored, the first copy's output comes,
+/// since answers go straight to the caller and are not dropped), and a token that overtook a dropped one (PositionAhead)
+/// is held and resent after it while that earlier token is pending from this node. With positions, no token is lost,
+/// applied twice or reordered across a hand-off. Operations without a position are never resent (that could apply them
+/// twice): one dropped fails after <see cref="ShardingOptions.AskTimeout"/> with an <see cref="EngineException"/> that
+/// says it may or may not have been applied. Calls for one session made concurrently through different nodes have no
+/// order between them (as for any two callers).
 /// </para>
 /// <para>
 /// Stopping a node: run <c>CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance)</c>;
