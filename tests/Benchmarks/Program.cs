@@ -14,6 +14,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["pipeline"] = PipelineScenario.Run,
     ["tcp"] = TcpScenario.Run,
     ["overhead"] = OverheadScenario.Run,
+    ["cluster"] = ClusterScenario.Run,
 };
 if (names.Count == 0)
 {
