@@ -72,6 +72,19 @@ public sealed record HostSettings
     /// </summary>
     public StoreSettings Store { get; init; } = StoreSettings.Default;
 
+    /// <summary>
+    /// Akka.Remote port of this node in a cluster of servers; 0 (the default) runs a single server without a cluster.
+    /// In a cluster, sessions are sharded by id over the nodes, any node's TCP port serves any session, and the store
+    /// must be shared by the nodes (postgresql).
+    /// </summary>
+    public int ClusterPort { get; init; }
+
+    /// <summary>The cluster's seed nodes, comma-separated <c>host:port</c> (Akka.Remote ports), the same list on every node; required with <see cref="ClusterPort"/>.</summary>
+    public string SeedNodes { get; init; } = "";
+
+    /// <summary>Seconds the cluster membership must be stable before unreachable nodes are downed and their sessions move (default 20).</summary>
+    public int ClusterStableAfterSeconds { get; init; } = 20;
+
     /// <summary>Folder for recordings of live traffic (rnn-recording/1), absolute or relative to the config folder; empty (the default) records nothing.</summary>
     public string RecordDirectory { get; init; } = "";
 
@@ -115,6 +128,9 @@ public sealed record HostSettings
             Store = StoreFrom(section.GetSection(nameof(Store))),
             RecordDirectory = section[nameof(RecordDirectory)] is { Length: > 0 } records ? Path.GetFullPath(records.Trim(), configDirectory) : "",
             RecordSessions = section[nameof(RecordSessions)]?.Trim() ?? "",
+            ClusterPort = Integer(section, nameof(ClusterPort), defaults.ClusterPort, 0, 65535),
+            SeedNodes = section[nameof(SeedNodes)]?.Trim() ?? "",
+            ClusterStableAfterSeconds = Integer(section, nameof(ClusterStableAfterSeconds), defaults.ClusterStableAfterSeconds, 1, 3600),
         };
         if (settings.RecordDirectory.Length > 0 && settings.RecordSessions.Length == 0)
         {
@@ -123,6 +139,19 @@ public sealed record HostSettings
         if (settings.ExpireAfterSeconds > 0 && settings.PassivateAfterSeconds > 0 && settings.ExpireAfterSeconds <= settings.PassivateAfterSeconds)
         {
             throw Bad(nameof(ExpireAfterSeconds), $"is {settings.ExpireAfterSeconds}, not more than {nameof(PassivateAfterSeconds)} ({settings.PassivateAfterSeconds}); expected sessions to passivate before they expire (or 0: never expire)");
+        }
+
+        if (settings.ClusterPort > 0)
+        {
+            if (settings.SeedNodes.Length == 0)
+            {
+                throw Bad(nameof(SeedNodes), $"is empty while {nameof(ClusterPort)} is {settings.ClusterPort}; expected the cluster's seed nodes as host:port, comma-separated");
+            }
+
+            if (settings.Store.Kind == StoreKind.Memory)
+            {
+                throw Bad(nameof(Store) + ":Kind", $"is memory while {nameof(ClusterPort)} is {settings.ClusterPort}; expected a store the nodes share (postgresql), or sessions could not move between nodes");
+            }
         }
 
         var model = Path.GetFullPath(settings.Model, configDirectory);
@@ -143,6 +172,15 @@ public sealed record HostSettings
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
         CheckpointEvery = CheckpointSeconds > 0 ? TimeSpan.FromSeconds(CheckpointSeconds) : null,
         ExpireAfter = ExpireAfterSeconds > 0 ? TimeSpan.FromSeconds(ExpireAfterSeconds) : null,
+    };
+
+    /// <summary>The cluster node these settings describe, or null when <see cref="ClusterPort"/> is 0.</summary>
+    public Streaming.Cluster.ClusterNodeSettings? ToClusterNode() => ClusterPort == 0 ? null : new Streaming.Cluster.ClusterNodeSettings
+    {
+        Hostname = Host,
+        Port = ClusterPort,
+        SeedNodes = SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        StableAfter = TimeSpan.FromSeconds(ClusterStableAfterSeconds),
     };
 
     /// <summary>The server options these settings describe.</summary>

@@ -22,13 +22,15 @@ internal static class ServeCommand
     private static readonly Option<string?> Device = new("--device") { Description = "Torch device: cpu, cuda, cuda:N (Streaming:Device)" };
     private static readonly Option<string?> Store = new("--store") { Description = "Where sessions are kept: sqlite (default), postgresql or memory (Streaming:Store:Kind)" };
     private static readonly Option<string?> StoreConnection = new("--store-connection") { Description = "SQLite file or connection string (default data/sessions.db), or PostgreSQL connection string (Streaming:Store:ConnectionString)" };
+    private static readonly Option<int?> ClusterPort = new("--cluster-port") { Description = "Akka.Remote port of this node in a cluster; 0 for a single server (Streaming:ClusterPort)" };
+    private static readonly Option<string?> SeedNodes = new("--seed-nodes") { Description = "Cluster seed nodes, host:port comma-separated (Streaming:SeedNodes)" };
     private static readonly Option<string?> RecordDirectory = new("--record-dir") { Description = "Folder for recordings of live traffic (Streaming:RecordDirectory)" };
     private static readonly Option<string?> RecordSessions = new("--record-sessions") { Description = "Sessions to record: ids, prefixes ending in '*', or '*' (Streaming:RecordSessions)" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the configured model over TCP (default 127.0.0.1:7700).");
-        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device, Store, StoreConnection, RecordDirectory, RecordSessions })
+        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device, Store, StoreConnection, RecordDirectory, RecordSessions, ClusterPort, SeedNodes })
         {
             command.Options.Add(option);
         }
@@ -66,6 +68,12 @@ internal static class ServeCommand
             if (File.Exists(hocon))
             {
                 akka.AddHocon(File.ReadAllText(hocon), HoconAddMode.Prepend);
+            }
+
+            // A cluster node's remoting, membership, split brain resolver and sharding settings come first.
+            if (settings.ToClusterNode() is { } node)
+            {
+                akka.AddHocon(Streaming.Cluster.ClusterConfig.Hocon(node), HoconAddMode.Prepend);
             }
         });
         builder.Services.AddHostedService<StreamingService>();
@@ -118,6 +126,8 @@ internal static class ServeCommand
         Set(nameof(HostSettings.Store) + ":ConnectionString", result.GetValue(StoreConnection));
         Set(nameof(HostSettings.RecordDirectory), result.GetValue(RecordDirectory) is { Length: > 0 } records ? Path.GetFullPath(records) : result.GetValue(RecordDirectory));
         Set(nameof(HostSettings.RecordSessions), result.GetValue(RecordSessions));
+        Set(nameof(HostSettings.ClusterPort), result.GetValue(ClusterPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Set(nameof(HostSettings.SeedNodes), result.GetValue(SeedNodes));
         return overrides;
     }
 }

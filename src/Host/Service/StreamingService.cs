@@ -23,6 +23,7 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     private StreamingServer? _server;
     private MetricsExporter? _metrics;
     private TrafficRecorder? _recorder;
+    private bool _clustered;
 
     public StreamingService(ActorSystem system, HostSettings settings, ILogger<StreamingService> log)
     {
@@ -44,7 +45,15 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         _recorder = _settings.RecordDirectory.Length > 0
             ? TrafficRecorder.Create(_settings.RecordDirectory, _settings.Model, manifest.Spec, _settings.RecordSessions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             : null;
-        _server = await StreamingServer.StartAsync(_system, _engine, _settings.ToServerOptions() with { Recorder = _recorder }, _log).ConfigureAwait(false);
+        ISessionService sessions = _engine;
+        if (_settings.ToClusterNode() is not null)
+        {
+            // Any node's TCP port serves any session: the sharded sessions route each to the node that owns it.
+            sessions = await Streaming.Cluster.ShardedSessions.StartAsync(_system, _engine).ConfigureAwait(false);
+            _clustered = true;
+        }
+
+        _server = await StreamingServer.StartAsync(_system, sessions, _settings.ToServerOptions() with { Recorder = _recorder }, _log).ConfigureAwait(false);
         if (_settings.MetricsPort > 0)
         {
             _metrics = new MetricsExporter(_settings.Host, _settings.MetricsPort, _engine, _server);
@@ -61,6 +70,15 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         if (_server is not null)
         {
             await _server.StopAsync(TimeSpan.FromSeconds(_settings.ShutdownSeconds)).ConfigureAwait(false);
+        }
+
+        if (_clustered)
+        {
+            // Leaving hands every shard off: each session this node owns is saved into the shared store and moves to
+            // the remaining nodes; the engine then has nothing left to save.
+            var handedOff = _engine!.Statistics.SessionsOpen;
+            await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);
+            LeftCluster(_log, handedOff);
         }
 
         if (_engine is not null)
@@ -85,6 +103,9 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sessions are saved to {Store}; live traffic is recorded to {Recording}")]
     private static partial void Storing(ILogger logger, string store, string recording);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster; {Sessions} session(s) were handed off to the other nodes")]
+    private static partial void LeftCluster(ILogger logger, int sessions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped; {Sessions} open session(s) were snapshotted into the store")]
     private static partial void Stopped(ILogger logger, int sessions);

@@ -162,7 +162,10 @@ public sealed partial class ServeProcessTests : IDisposable
 
     private static Process Start(params string[] arguments) => Start((string.Join('\0', arguments), null, null));
 
-    private static Process Start((string Arguments, string? Variable, string? Value) run)
+    private static Process Start((string Arguments, string? Variable, string? Value) run) =>
+        Start(run.Arguments.Split('\0'), run.Variable is null ? [] : new Dictionary<string, string?> { [run.Variable] = run.Value });
+
+    private static Process Start(string[] arguments, IReadOnlyDictionary<string, string?> environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -171,15 +174,15 @@ public sealed partial class ServeProcessTests : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Program);
-        foreach (var argument in run.Arguments.Split('\0'))
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
         info.Environment["STREAMING_STORE__CONNECTIONSTRING"] = Path.Combine(Stores, Guid.NewGuid().ToString("N") + ".db");
-        if (run.Variable is not null)
+        foreach (var (variable, value) in environment)
         {
-            info.Environment[run.Variable] = run.Value;
+            info.Environment[variable] = value;
         }
 
         var process = new Process { StartInfo = info };
