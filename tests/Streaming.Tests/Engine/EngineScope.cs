@@ -38,6 +38,20 @@ internal sealed class EngineScope : IAsyncDisposable
         return StartAsync(identity, weights, options);
     }
 
+    /// <summary>The outputs of <paramref name="tokens"/> pushed in order to one session of a fresh engine that never passivates.</summary>
+    public static async Task<float[][]> OutputsAloneAsync(ModelIdentity identity, ModelWeights weights, IReadOnlyList<Token> tokens, EngineOptions? options = null)
+    {
+        await using var steady = await StartAsync(identity, weights, options);
+        await steady.Engine.OpenAsync("a");
+        var outputs = new float[tokens.Count][];
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            outputs[t] = (await steady.Engine.PushAsync("a", tokens[t])).Output.ToArray();
+        }
+
+        return outputs;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

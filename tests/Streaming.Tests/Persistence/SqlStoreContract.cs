@@ -227,16 +227,7 @@ public abstract class SqlStoreContract : IAsyncLifetime
         var spec = TestModels.Lstm2;
         var (identity, weights) = TestModels.Create(spec);
         var tokens = TestModels.RandomSequence(spec, new Random(13), 12);
-        float[][] resident;
-        await using (var steady = await EngineScope.StartAsync(identity, weights))
-        {
-            await steady.Engine.OpenAsync("a");
-            resident = new float[tokens.Length][];
-            for (var t = 0; t < tokens.Length; t++)
-            {
-                resident[t] = (await steady.Engine.PushAsync("a", tokens[t])).Output.ToArray();
-            }
-        }
+        var resident = await EngineScope.OutputsAloneAsync(identity, weights, tokens);
 
         var store = new ObservingStore(await OpenAsync(identity));
         await using var scope = await EngineScope.StartAsync(identity, weights, new EngineOptions { PassivateAfter = TimeSpan.FromMilliseconds(50), Store = store });
@@ -272,16 +263,7 @@ public abstract class SqlStoreContract : IAsyncLifetime
         var spec = TestModels.Gru2;
         var (identity, weights) = TestModels.Create(spec);
         var tokens = TestModels.RandomSequence(spec, new Random(21), 10);
-        float[][] resident;
-        await using (var steady = await EngineScope.StartAsync(identity, weights))
-        {
-            await steady.Engine.OpenAsync("a");
-            resident = new float[tokens.Length][];
-            for (var t = 0; t < tokens.Length; t++)
-            {
-                resident[t] = (await steady.Engine.PushAsync("a", tokens[t])).Output.ToArray();
-            }
-        }
+        var resident = await EngineScope.OutputsAloneAsync(identity, weights, tokens);
 
         await using (var before = await EngineScope.StartAsync(identity, weights, new EngineOptions { Store = await OpenAsync(identity) }))
         {
