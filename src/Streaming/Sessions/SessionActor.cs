@@ -357,18 +357,11 @@ internal sealed class SessionActor : UntypedActor
 
     private void BeginEviction()
     {
-        switch (_entry.HoldWhenIdle(Self))
+        switch (HoldAndSnapshot(Step.EvictionWaiting, Step.PassivationSnapshot))
         {
             case SessionEntry.HoldResult.Gone:
                 _eviction?.TrySetResult(false);
                 Context.Stop(Self);
-                break;
-            case SessionEntry.HoldResult.Busy:
-                _step = Step.EvictionWaiting;
-                break;
-            case SessionEntry.HoldResult.Held when _entry.IsOpen:
-                _step = Step.PassivationSnapshot;
-                SendSnapshot();
                 break;
             case SessionEntry.HoldResult.Held:
                 _eviction?.TrySetResult(false);
@@ -380,22 +373,34 @@ internal sealed class SessionActor : UntypedActor
 
     private void BeginShutdown()
     {
-        switch (_entry.HoldWhenIdle(Self))
+        switch (HoldAndSnapshot(Step.WaitingIdle, Step.ShutdownSnapshot))
         {
             case SessionEntry.HoldResult.Gone:
                 Context.Stop(Self);
-                break;
-            case SessionEntry.HoldResult.Busy:
-                _step = Step.WaitingIdle;
-                break;
-            case SessionEntry.HoldResult.Held when _entry.IsOpen:
-                _step = Step.ShutdownSnapshot;
-                SendSnapshot();
                 break;
             case SessionEntry.HoldResult.Held:
                 _entry.Remove(SessionContext.Stopped(Id, "it is shutting down"));
                 Context.Stop(Self);
                 break;
+        }
+    }
+
+    // Holds the entry once everything it accepted has finished and, when open, snapshots it (step snapshotting);
+    // while busy, waits for EntryIdle in step waiting. Null then; otherwise what it found: Gone, or Held but closed.
+    private SessionEntry.HoldResult? HoldAndSnapshot(Step waiting, Step snapshotting)
+    {
+        var found = _entry.HoldWhenIdle(Self);
+        switch (found)
+        {
+            case SessionEntry.HoldResult.Busy:
+                _step = waiting;
+                return null;
+            case SessionEntry.HoldResult.Held when _entry.IsOpen:
+                _step = snapshotting;
+                SendSnapshot();
+                return null;
+            default:
+                return found;
         }
     }
 

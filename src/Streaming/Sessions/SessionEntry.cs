@@ -153,18 +153,6 @@ internal sealed class SessionEntry
         }
     }
 
-    /// <summary>The session's last activity in <see cref="Environment.TickCount64"/> milliseconds.</summary>
-    public long LastUsedTicks
-    {
-        get
-        {
-            lock (this)
-            {
-                return _lastUsed;
-            }
-        }
-    }
-
     /// <summary>Attaches a checkpoint actor to an open entry that changed since its last save; false otherwise.</summary>
     public bool TryAttachForCheckpoint()
     {
