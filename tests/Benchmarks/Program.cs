@@ -15,6 +15,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["tcp"] = TcpScenario.Run,
     ["overhead"] = OverheadScenario.Run,
     ["cluster"] = ClusterScenario.Run,
+    ["kernels"] = KernelScenario.Run,
 };
 if (names.Count == 0)
 {

@@ -7,6 +7,12 @@ namespace Streaming.Cells.Backends;
 /// 0 (default) means the processor count.</param>
 public sealed record BackendOptions(BackendKind Kind = BackendKind.Managed, string Device = "cpu", int Threads = 0)
 {
+    /// <summary>
+    /// The widest instructions the Managed backend's matrix kernel may use (default <see cref="KernelWidth.Auto"/>:
+    /// the widest this CPU accelerates). Ignored by Torch.
+    /// </summary>
+    public KernelWidth Width { get; init; } = KernelWidth.Auto;
+
     /// <summary>The Managed backend with default settings.</summary>
     public static BackendOptions Managed { get; } = new();
 

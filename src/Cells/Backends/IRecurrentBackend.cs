@@ -18,6 +18,12 @@ public interface IRecurrentBackend : IDisposable
     /// <summary>The recurrent layers, from the input up.</summary>
     IReadOnlyList<IRecurrentLayer> Layers { get; }
 
+    /// <summary>
+    /// The kernel check this backend ran before it could be used: the compute path each role of each layer (and the
+    /// head) serves with, every path rejected on this machine, and the largest error against the float64 reference.
+    /// </summary>
+    KernelReport Kernels { get; }
+
     /// <summary>Looks up embedding rows: output is (ids.Length, embedding_dim).</summary>
     /// <exception cref="InvalidOperationException">The model has no embedding.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside 0..num_embeddings-1.</exception>

@@ -8,8 +8,8 @@ namespace Streaming.Cells.Managed;
 /// </summary>
 internal sealed unsafe class CellBatch : IParallelWork
 {
-    // Below this many gate values the element-wise work is a few microseconds: not worth a handoff.
-    private const int ParallelGateValues = 1 << 14;
+    /// <summary>Below this many gate values the element-wise work is a few microseconds: not worth a handoff.</summary>
+    public const int ParallelGateValues = 1 << 14;
 
     private readonly RecurrentMode _mode;
     private readonly int _hidden;

@@ -1,5 +1,6 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
+using Streaming.Cells.Verification;
 using Streaming.Cells.Weights;
 
 namespace Streaming.Cells.Managed;
@@ -16,19 +17,26 @@ internal sealed unsafe class ManagedBackend : IRecurrentBackend
     private readonly PackedMatrix? _head;
     private readonly MatrixProduct _headProduct;
     private readonly object _headGate = new();
+    private readonly SimdChoices _headWidth;
 
-    public ManagedBackend(ModelWeights weights, BackendOptions options)
+    /// <summary>Packs <paramref name="weights"/> and checks every compute path it may use.</summary>
+    /// <param name="weights">The model.</param>
+    /// <param name="options">Threads and the widest kernel width.</param>
+    /// <param name="everyPath">Try every width of every role in the kernel check, not only until one passes (diagnostics).</param>
+    /// <exception cref="KernelCheckException">No width of some role agrees with the float64 reference on this machine.</exception>
+    public ManagedBackend(ModelWeights weights, BackendOptions options, bool everyPath = false)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         Spec = weights.Spec;
+        var widest = Widest(options.Width);
         var threads = options.EffectiveThreads;
         _pool = threads > 1 ? new WorkerPool(threads - 1) : null;
         var recurrent = Spec.Recurrent;
         _layers = new ManagedLayer[recurrent.NumLayers];
         for (var i = 0; i < _layers.Length; i++)
         {
-            _layers[i] = new ManagedLayer(recurrent.Layer(i), weights.Layers[i], _pool);
+            _layers[i] = new ManagedLayer(recurrent.Layer(i), weights.Layers[i], _pool, widest);
         }
 
         Layers = Array.AsReadOnly<IRecurrentLayer>(_layers);
@@ -40,6 +48,16 @@ internal sealed unsafe class ManagedBackend : IRecurrentBackend
         }
 
         _headProduct = new MatrixProduct(_pool);
+        _headWidth = new SimdChoices(widest, [], KernelRole.Head);
+        try
+        {
+            Kernels = KernelCheck.Run(this, weights, _head is null ? null : _headWidth, everyPath);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Name => "managed";
@@ -47,6 +65,8 @@ internal sealed unsafe class ManagedBackend : IRecurrentBackend
     public ModelSpec Spec { get; }
 
     public IReadOnlyList<IRecurrentLayer> Layers { get; }
+
+    public KernelReport Kernels { get; }
 
     public void Embed(ReadOnlyMemory<int> ids, Memory<float> output)
     {
@@ -81,10 +101,20 @@ internal sealed unsafe class ManagedBackend : IRecurrentBackend
             fixed (float* x = input.Span)
             fixed (float* y = output.Span)
             {
-                _headProduct.Multiply(x, inputSize, rows, _head, y, outputSize, accumulate: false);
+                _headProduct.Multiply(x, inputSize, rows, _head, y, outputSize, accumulate: false, _headWidth[KernelRole.Head]);
             }
         }
     }
+
+    /// <summary>The width a <see cref="KernelWidth"/> setting starts the kernel check at.</summary>
+    internal static SimdLevel Widest(KernelWidth width) => width switch
+    {
+        KernelWidth.Auto => Gemm.DefaultLevel,
+        KernelWidth.Vector512 => SimdLevel.Vector512,
+        KernelWidth.Vector256 => SimdLevel.Vector256,
+        KernelWidth.Scalar => SimdLevel.Scalar,
+        _ => throw new ArgumentOutOfRangeException(nameof(width), width, "expected Auto, Vector512, Vector256 or Scalar."),
+    };
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
+using Streaming.Cells.Verification;
 using Streaming.Cells.Weights;
 
 namespace Streaming.Cells.Managed;
@@ -8,9 +9,10 @@ namespace Streaming.Cells.Managed;
 /// One recurrent layer on the managed backend. A step is one product for the inputs, one (accumulating)
 /// product for the previous h, the element-wise cell, and, with proj_size, one product for W_hr. Bulk
 /// runs compute the input products for many time steps at once. Scratch buffers live as long as the
-/// layer and grow only for a larger batch, so the steady state allocates nothing.
+/// layer and grow only for a larger batch, so the steady state allocates nothing. Steps and bulk runs each use the
+/// instruction width the kernel check chose for them (<see cref="SimdChoices"/>).
 /// </summary>
-internal sealed unsafe class ManagedLayer : IRecurrentLayer
+internal sealed unsafe class ManagedLayer : IRecurrentLayer, IKernelChoices
 {
     // Gate pre-activations per input chunk in Forward: big enough for one large product, small enough to stay in cache.
     private const int ForwardChunkValues = 1 << 20;
@@ -24,9 +26,10 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
     private readonly ScratchBuffer _full = new();
     private readonly ScratchBuffer _cellState = new();
     private readonly ScratchBuffer _zeros = new();
+    private readonly SimdChoices _widths;
     private bool _disposed;
 
-    public ManagedLayer(LayerShape shape, IReadOnlyList<LayerWeights> weights, WorkerPool? pool)
+    public ManagedLayer(LayerShape shape, IReadOnlyList<LayerWeights> weights, WorkerPool? pool, SimdLevel widest)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(weights);
@@ -39,9 +42,18 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
         _directions = weights.Select(w => new DirectionParameters(shape, w)).ToArray();
         _product = new MatrixProduct(pool);
         _cells = new CellBatch(shape.Mode, shape.HiddenSize, pool);
+        _widths = shape.Directions == 1
+            ? new SimdChoices(widest, ProbeBatches(shape), KernelRole.Step, KernelRole.Bulk)
+            : new SimdChoices(widest, [], KernelRole.Bulk);
     }
 
     public LayerShape Shape { get; }
+
+    public IReadOnlyList<int> StepProbeBatches => _widths.StepProbeBatches;
+
+    public IReadOnlyList<string> Candidates(KernelRole role) => _widths.Candidates(role);
+
+    public void Use(KernelRole role, string path) => _widths.Use(role, path);
 
     public IStateSlab CreateSlab(int initialCapacity)
     {
@@ -84,6 +96,7 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
         }
 
         var p = _directions[0];
+        var level = _widths[KernelRole.Step];
         var gateWidth = p.Input.Rows;
         var gates = _gates.Ensure(batch * gateWidth);
         var previous = _previous.Ensure(batch * outputSize);
@@ -95,7 +108,7 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
         fixed (float* slabH = own.H)
         fixed (float* slabC = own.C)
         {
-            _product.Multiply(x, inputSize, batch, p.Input, gates, gateWidth, accumulate: false);
+            _product.Multiply(x, inputSize, batch, p.Input, gates, gateWidth, accumulate: false, level);
             for (var b = 0; b < batch; b++)
             {
                 new ReadOnlySpan<float>(slabH + slot[b] * (nint)outputSize, outputSize).CopyTo(new Span<float>(previous + b * (nint)outputSize, outputSize));
@@ -103,17 +116,17 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
 
             if (hiddenGates is null)
             {
-                _product.Multiply(previous, outputSize, batch, p.Hidden, gates, gateWidth, accumulate: true);
+                _product.Multiply(previous, outputSize, batch, p.Hidden, gates, gateWidth, accumulate: true, level);
             }
             else
             {
-                _product.Multiply(previous, outputSize, batch, p.Hidden, hiddenGates, gateWidth, accumulate: false);
+                _product.Multiply(previous, outputSize, batch, p.Hidden, hiddenGates, gateWidth, accumulate: false, level);
             }
 
             _cells.Run(batch, gates, hiddenGates, previous, outputSize, slabC, hidden, slot, full is null ? y : full, full is null ? outputSize : hidden);
             if (p.Projection is { } projection)
             {
-                _product.Multiply(full, hidden, batch, projection, y, outputSize, accumulate: false);
+                _product.Multiply(full, hidden, batch, projection, y, outputSize, accumulate: false, level);
             }
 
             for (var b = 0; b < batch; b++)
@@ -173,6 +186,7 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
             }
         }
 
+        var level = _widths[KernelRole.Bulk];
         var gateWidth = _directions[0].Input.Rows;
         var stepValues = batch * gateWidth;
         var chunkSteps = Math.Clamp(ForwardChunkValues / stepValues, 1, sequenceLength);
@@ -213,25 +227,25 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
                     // Forward walks chunks from the start, reverse from the end; either way time order within.
                     var count = Math.Min(chunkSteps, sequenceLength - done);
                     var t0 = reverse ? sequenceLength - done - count : done;
-                    _product.Multiply(x + t0 * (nint)batch * inputSize, inputSize, count * batch, p.Input, inputGates, gateWidth, accumulate: false);
+                    _product.Multiply(x + t0 * (nint)batch * inputSize, inputSize, count * batch, p.Input, inputGates, gateWidth, accumulate: false, level);
                     for (var s = 0; s < count; s++)
                     {
                         var t = reverse ? t0 + count - 1 - s : t0 + s;
                         var gates = inputGates + (t - t0) * (nint)stepValues;
                         if (hiddenGates is null)
                         {
-                            _product.Multiply(previous, previousStride, batch, p.Hidden, gates, gateWidth, accumulate: true);
+                            _product.Multiply(previous, previousStride, batch, p.Hidden, gates, gateWidth, accumulate: true, level);
                         }
                         else
                         {
-                            _product.Multiply(previous, previousStride, batch, p.Hidden, hiddenGates, gateWidth, accumulate: false);
+                            _product.Multiply(previous, previousStride, batch, p.Hidden, hiddenGates, gateWidth, accumulate: false, level);
                         }
 
                         var rows = y + t * (nint)batch * outputStride + d * outputSize;
                         _cells.Run(batch, gates, hiddenGates, previous, previousStride, cells, hidden, null, full is null ? rows : full, full is null ? outputStride : hidden);
                         if (p.Projection is { } projection)
                         {
-                            _product.Multiply(full, hidden, batch, projection, rows, outputStride, accumulate: false);
+                            _product.Multiply(full, hidden, batch, projection, rows, outputStride, accumulate: false, level);
                         }
 
                         previous = rows;
@@ -253,6 +267,11 @@ internal sealed unsafe class ManagedLayer : IRecurrentLayer
     }
 
     public void Dispose() => _disposed = true;
+
+    // Batch sizes where the step's code changes: one row (the single-row kernel), a partial row tile, and enough rows
+    // to cross a row block and to split the element-wise cell over the worker pool.
+    private static int[] ProbeBatches(LayerShape shape) =>
+        [1, 7, Math.Clamp(Math.Max(Gemm.RowBlock + 1, CellBatch.ParallelGateValues / (shape.GateCount * shape.HiddenSize) + 1), 1, 1024)];
 
     // The description is built only when the check fails, so the check itself allocates nothing.
     private static ArgumentException LengthError(int found, int expected, string name, string what) =>

@@ -28,24 +28,28 @@ internal sealed unsafe class MatrixProduct : IParallelWork
     private float* _c;
     private nint _ldc;
     private bool _accumulate;
+    private SimdLevel _level;
     private bool _splitPanels;
 
     /// <summary>Creates an entry that uses <paramref name="pool"/> when given, else always the calling thread.</summary>
     public MatrixProduct(WorkerPool? pool) => _pool = pool;
 
     /// <summary>The same product over bounds-checked spans.</summary>
-    public void Multiply(ReadOnlySpan<float> a, int lda, int rows, PackedMatrix w, Span<float> c, int ldc, bool accumulate)
+    public void Multiply(ReadOnlySpan<float> a, int lda, int rows, PackedMatrix w, Span<float> c, int ldc, bool accumulate, SimdLevel level)
     {
         Gemm.CheckOperands(a.Length, lda, rows, w, c.Length, ldc);
         fixed (float* ap = a)
         fixed (float* cp = c)
         {
-            Multiply(ap, lda, rows, w, cp, ldc, accumulate);
+            Multiply(ap, lda, rows, w, cp, ldc, accumulate, level);
         }
     }
 
-    /// <summary>C[rows x w.Rows] = A·Wᵀ (+ bias), or C += A·Wᵀ (no bias) when <paramref name="accumulate"/>.</summary>
-    public void Multiply(float* a, nint lda, int rows, PackedMatrix w, float* c, nint ldc, bool accumulate)
+    /// <summary>
+    /// C[rows x w.Rows] = A·Wᵀ (+ bias), or C += A·Wᵀ (no bias) when <paramref name="accumulate"/>, with the
+    /// micro-kernels of <paramref name="level"/> (the width the kernel check chose for the caller's role).
+    /// </summary>
+    public void Multiply(float* a, nint lda, int rows, PackedMatrix w, float* c, nint ldc, bool accumulate, SimdLevel level)
     {
         Debug.Assert(rows >= 0 && lda >= w.Columns && ldc >= w.Rows);
         if (rows == 0)
@@ -71,6 +75,7 @@ internal sealed unsafe class MatrixProduct : IParallelWork
                 _c = c;
                 _ldc = ldc;
                 _accumulate = accumulate;
+                _level = level;
                 var ran = _pool.TryRun(this, chunks);
                 _w = null;
                 if (ran)
@@ -80,7 +85,7 @@ internal sealed unsafe class MatrixProduct : IParallelWork
             }
         }
 
-        Gemm.Multiply(a, lda, rows, w, c, ldc, accumulate);
+        Gemm.Multiply(a, lda, 0, rows, w, 0, w.Panels, c, ldc, accumulate, level);
     }
 
     /// <inheritdoc />
@@ -91,14 +96,14 @@ internal sealed unsafe class MatrixProduct : IParallelWork
         {
             var start = w.Panels * chunk / chunks;
             var end = w.Panels * (chunk + 1) / chunks;
-            Gemm.Multiply(_a, _lda, 0, _rows, w, start, end, _c, _ldc, _accumulate, Gemm.DefaultLevel);
+            Gemm.Multiply(_a, _lda, 0, _rows, w, start, end, _c, _ldc, _accumulate, _level);
         }
         else
         {
             var tiles = (_rows + Gemm.RowTile - 1) / Gemm.RowTile;
             var start = Math.Min(_rows, tiles * chunk / chunks * Gemm.RowTile);
             var end = Math.Min(_rows, tiles * (chunk + 1) / chunks * Gemm.RowTile);
-            Gemm.Multiply(_a, _lda, start, end, w, 0, w.Panels, _c, _ldc, _accumulate, Gemm.DefaultLevel);
+            Gemm.Multiply(_a, _lda, start, end, w, 0, w.Panels, _c, _ldc, _accumulate, _level);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
+using Streaming.Cells.Verification;
 using Streaming.Cells.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,10 +25,14 @@ internal sealed class TorchBackend : IRecurrentBackend
     private readonly Tensor? _headBias;
     private bool _disposed;
 
-    /// <summary>Loads <paramref name="weights"/> onto <paramref name="options"/>' device.</summary>
+    /// <summary>Loads <paramref name="weights"/> onto <paramref name="options"/>' device and checks every compute path it may use.</summary>
+    /// <param name="weights">The model.</param>
+    /// <param name="options">Device and threads.</param>
+    /// <param name="everyPath">Try every path of every role in the kernel check, not only until one passes (diagnostics).</param>
     /// <exception cref="ArgumentException">The device string names no supported device.</exception>
     /// <exception cref="InvalidOperationException">CUDA was requested and is unavailable.</exception>
-    public TorchBackend(ModelWeights weights, BackendOptions options)
+    /// <exception cref="KernelCheckException">No path of some role agrees with the float64 reference on this machine.</exception>
+    public TorchBackend(ModelWeights weights, BackendOptions options, bool everyPath = false)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,7 +66,19 @@ internal sealed class TorchBackend : IRecurrentBackend
         }
 
         _layers = [.. layers];
+        try
+        {
+            Kernels = KernelCheck.Run(this, weights, _headWeight is null ? null : new SinglePath(KernelRole.Head, HeadPath), everyPath);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The head's only path: libtorch's linear (addmm).</summary>
+    public const string HeadPath = "libtorch-linear";
 
     /// <inheritdoc />
     public string Name { get; }
@@ -71,6 +88,9 @@ internal sealed class TorchBackend : IRecurrentBackend
 
     /// <inheritdoc />
     public IReadOnlyList<IRecurrentLayer> Layers => _layers;
+
+    /// <inheritdoc />
+    public KernelReport Kernels { get; }
 
     /// <inheritdoc />
     public void Embed(ReadOnlyMemory<int> ids, Memory<float> output)

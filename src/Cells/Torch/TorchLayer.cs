@@ -1,5 +1,6 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
+using Streaming.Cells.Verification;
 using Streaming.Cells.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,14 +10,24 @@ namespace Streaming.Cells.Torch;
 /// <summary>
 /// One recurrent layer on a libtorch device. Batched steps gather the sessions' state from a
 /// <see cref="TorchStateSlab"/> by slot index, run one cell step and scatter the new state back, all
-/// on the device; only the input and the new h cross to and from the host. The step is the
-/// hand-written cell (<see cref="TorchCells"/>), or for larger LSTM batches libtorch's LSTM kernel (see
-/// <see cref="LibraryKernelMinBatch"/>). Bulk runs use libtorch's own sequence module, or
-/// <see cref="ProjectedLstmSequence"/> for proj_size. Not re-entrant: one caller at a time (different
-/// layers may run on different threads).
+/// on the device; only the input and the new h cross to and from the host. Paths, chosen by the kernel check:
+/// a step is the hand-written cell (<see cref="TorchCells"/>, <c>addmm-cells</c>), or for larger LSTM batches
+/// libtorch's LSTM kernel (<c>addmm-cells+libtorch-lstm</c>, see <see cref="LibraryKernelMinBatch"/>), or that
+/// kernel for every batch (<c>libtorch-lstm</c>); a bulk run is libtorch's own sequence module
+/// (<c>libtorch-lstm</c>, <c>libtorch-gru</c>, ...), or the hand-written cells step by step
+/// (<see cref="CellSequence"/>, <c>addmm-cells</c>; the only path for proj_size). Not re-entrant: one caller at a
+/// time (different layers may run on different threads).
 /// </summary>
-internal sealed class TorchLayer : IRecurrentLayer
+internal sealed class TorchLayer : IRecurrentLayer, IKernelChoices
 {
+    /// <summary>The hand-written cells: addmm and element-wise kernels.</summary>
+    public const string CellsPath = "addmm-cells";
+
+    private readonly string[] _stepCandidates;
+    private readonly string[] _bulkCandidates;
+    private readonly string? _libraryPath;
+    private StepPath _step;
+    private bool _bulkByLibrary;
     private readonly Device _device;
     private readonly TorchDirectionWeights[] _cells;
     private readonly TorchSequenceModule? _sequence;
@@ -32,12 +43,9 @@ internal sealed class TorchLayer : IRecurrentLayer
         _device = device;
         _staging = new HostStaging(device, shape.InputSize, shape.OutputSize);
 
-        // Hand-written cells serve steps (unidirectional layers only) and projected bulk runs; the
-        // library module serves every other bulk run.
-        var needsCells = shape.Directions == 1 || shape.HasProjection;
-        _cells = needsCells
-            ? weights.Select(w => TorchDirectionWeights.Create(shape.Mode, w, device)).ToArray()
-            : [];
+        // Hand-written cells serve steps, projected bulk runs, and any bulk run whose library kernel failed the
+        // kernel check; the library module serves the other bulk runs and large LSTM steps.
+        _cells = weights.Select(w => TorchDirectionWeights.Create(shape.Mode, w, device)).ToArray();
         LibraryKernelMinBatch = DefaultLibraryKernelMinBatch(shape);
         try
         {
@@ -48,6 +56,26 @@ internal sealed class TorchLayer : IRecurrentLayer
             DisposeCells();
             throw;
         }
+
+        _libraryPath = _sequence is null ? null : "libtorch-" + shape.Mode.ToTorchName().ToLowerInvariant().Replace('_', '-');
+        // Only LSTM gains from the library kernel at large batches (GRU and RNN run on the same BLAS as the cells);
+        // for every mode it is the fallback should the cells fail.
+        var hybrid = _libraryPath is not null && LibraryKernelMinBatch != int.MaxValue;
+        _stepCandidates = shape.Directions != 1 ? []
+            : hybrid ? [$"{CellsPath}+{_libraryPath}", CellsPath, _libraryPath!]
+            : _libraryPath is not null ? [CellsPath, _libraryPath]
+            : [CellsPath];
+        _bulkCandidates = _libraryPath is null ? [CellsPath] : [_libraryPath, CellsPath];
+        _step = hybrid ? StepPath.CellsThenLibrary : StepPath.Cells;
+        _bulkByLibrary = _libraryPath is not null;
+        StepProbeBatches = LibraryKernelMinBatch == int.MaxValue ? [1, 7, 64] : [1, 7, LibraryKernelMinBatch - 1, LibraryKernelMinBatch];
+    }
+
+    private enum StepPath
+    {
+        Cells,
+        CellsThenLibrary,
+        Library,
     }
 
     /// <inheritdoc />
@@ -56,9 +84,40 @@ internal sealed class TorchLayer : IRecurrentLayer
     /// <summary>
     /// LSTM batches of at least this many sessions step through libtorch's LSTM kernel (a length-1
     /// sequence: oneDNN on the CPU), smaller ones and every other cell through the hand-written cell.
-    /// <see cref="DefaultLibraryKernelMinBatch"/> picks it; tests set it to force either path.
+    /// <see cref="DefaultLibraryKernelMinBatch"/> picks it; it applies while the step path is <c>addmm-cells+libtorch-lstm</c>.
     /// </summary>
-    internal int LibraryKernelMinBatch { get; set; }
+    internal int LibraryKernelMinBatch { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<int> StepProbeBatches { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Candidates(KernelRole role) => role switch
+    {
+        KernelRole.Step => _stepCandidates,
+        KernelRole.Bulk => _bulkCandidates,
+        _ => [],
+    };
+
+    /// <inheritdoc />
+    public void Use(KernelRole role, string path)
+    {
+        var index = Array.IndexOf(role == KernelRole.Step ? _stepCandidates : role == KernelRole.Bulk ? _bulkCandidates : [], path);
+        if (index < 0)
+        {
+            throw new ArgumentException(
+                $"layer {Shape.Index} has no {role.ToString().ToLowerInvariant()} path '{path}'; it has {string.Join(", ", Candidates(role))}.", nameof(path));
+        }
+
+        if (role == KernelRole.Step)
+        {
+            _step = path == CellsPath ? StepPath.Cells : path == _libraryPath ? StepPath.Library : StepPath.CellsThenLibrary;
+        }
+        else
+        {
+            _bulkByLibrary = path == _libraryPath;
+        }
+    }
 
     /// <inheritdoc />
     public IStateSlab CreateSlab(int initialCapacity)
@@ -94,7 +153,8 @@ internal sealed class TorchLayer : IRecurrentLayer
         var x = _staging.Input(input.Span, n);
         var h = state.H.index_select(0, index);
         var c = state.C?.index_select(0, index);
-        var (hNext, cNext) = _sequence is not null && n >= LibraryKernelMinBatch
+        var byLibrary = _step == StepPath.Library || (_step == StepPath.CellsThenLibrary && n >= LibraryKernelMinBatch);
+        var (hNext, cNext) = byLibrary
             ? LibraryStep(x, h, c)
             : TorchCells.Step(_cells[0], TorchCells.InputGates(_cells[0], x), h, c);
         state.H.index_copy_(0, index, hNext);
@@ -140,7 +200,7 @@ internal sealed class TorchLayer : IRecurrentLayer
         var x = DeviceTransfer.Upload(input.Span, [steps, rows, s.InputSize], _device);
         var h = State(h0, [dirs, rows, s.OutputSize]);
         var c = s.HasCellState ? State(c0, [dirs, rows, s.HiddenSize]) : null;
-        var (y, hn, cn) = _sequence is not null ? _sequence.Run(x, h, c) : RunProjected(x, h, c!);
+        var (y, hn, cn) = _bulkByLibrary ? _sequence!.Run(x, h, c) : RunCells(x, h, c);
         DeviceTransfer.Download(y, output.Span);
         DeviceTransfer.Download(hn, hN.Span);
         if (cn is not null)
@@ -198,17 +258,17 @@ internal sealed class TorchLayer : IRecurrentLayer
     private Tensor State(ReadOnlyMemory<float> values, long[] shape) =>
         values.IsEmpty ? zeros(shape, ScalarType.Float32, _device) : DeviceTransfer.Upload(values.Span, shape, _device);
 
-    private (Tensor Output, Tensor HN, Tensor CN) RunProjected(Tensor x, Tensor h0, Tensor c0)
+    private (Tensor Output, Tensor HN, Tensor? CN) RunCells(Tensor x, Tensor h0, Tensor? c0)
     {
         var steps = x.shape[0];
         var output = empty([steps, x.shape[1], Shape.SequenceOutputSize], ScalarType.Float32, _device);
         var hn = empty_like(h0);
-        var cn = empty_like(c0);
+        var cn = c0 is null ? null : empty_like(c0);
         for (var d = 0; d < Shape.Directions; d++)
         {
-            var (h, c) = ProjectedLstmSequence.Run(_cells[d], x, h0[d], c0[d], d, output);
+            var (h, c) = CellSequence.Run(_cells[d], x, h0[d], c0?[d], d, output);
             hn[d].copy_(h);
-            cn[d].copy_(c);
+            cn?[d].copy_(c!);
         }
 
         return (output, hn, cn);

@@ -28,6 +28,7 @@ internal sealed class MetricsExporter : IDisposable
         var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
         var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
+        Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
         {
             var statistics = engine.Statistics;
@@ -61,4 +62,23 @@ internal sealed class MetricsExporter : IDisposable
     }
 
     public void Dispose() => _server.Dispose();
+
+    // The kernel check ran once, before the engine served: its results are constants of the process.
+    private static void Kernels(MetricFactory factory, Cells.Backends.KernelReport report)
+    {
+        var paths = factory.CreateGauge(
+            "streaming_kernel_max_error",
+            "Largest absolute error of each compute path tried by the kernel check against the float64 reference of PyTorch's equations; chosen is 1 for the path that serves the role, rejected is 1 for a path that failed the check.",
+            "layer", "role", "path", "chosen", "rejected");
+        foreach (var trial in report.Trials)
+        {
+            var layer = trial.Layer?.ToString(CultureInfo.InvariantCulture) ?? "head";
+            paths.WithLabels(layer, trial.Role.ToString().ToLowerInvariant(), trial.Path, trial.Chosen ? "1" : "0", trial.Passed ? "0" : "1")
+                .Set(double.IsFinite(trial.MaxError) ? trial.MaxError : double.PositiveInfinity);
+        }
+
+        factory.CreateGauge("streaming_kernel_worst_error", "Largest error among the compute paths that serve (the kernel check's verdict).").Set(report.WorstError);
+        factory.CreateGauge("streaming_kernel_rejected_paths", "Compute paths the kernel check rejected on this machine (each replaced by one that passed).").Set(report.Rejected.Count());
+        factory.CreateGauge("streaming_kernel_check_seconds", "How long the kernel check took at start-up.").Set(report.Duration.TotalSeconds);
+    }
 }

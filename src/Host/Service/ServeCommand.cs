@@ -87,6 +87,12 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
             return 1;
         }
+        catch (Cells.Backends.KernelCheckException e)
+        {
+            // No compute path gives PyTorch's numbers on this machine: refusing to start beats serving wrong outputs.
+            await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
 
         return 0;
     }

@@ -42,6 +42,11 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         // restarted server (or another one on the same PostgreSQL) resumes each session on its next operation.
         var store = await _settings.Store.OpenAsync(_system, model, cancellationToken).ConfigureAwait(false);
         _engine = await RecurrentEngine.StartAsync(_system, model, weights, _settings.ToEngineOptions() with { Store = store }).ConfigureAwait(false);
+        KernelsChecked(_log, _engine.Kernels.Summary);
+        foreach (var warning in _engine.Kernels.Warnings)
+        {
+            KernelRejected(_log, warning);
+        }
         _recorder = _settings.RecordDirectory.Length > 0
             ? TrafficRecorder.Create(_settings.RecordDirectory, _settings.Model, manifest.Spec, _settings.RecordSessions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             : null;
@@ -100,6 +105,12 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} at {Endpoint} on the {Backend} backend; stop with SIGTERM or Ctrl-C")]
     private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, Sessions.ModelIdentity model, Cells.Backends.BackendKind backend);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kernels checked against PyTorch's equations: {Summary}")]
+    private static partial void KernelsChecked(ILogger logger, string summary);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void KernelRejected(ILogger logger, string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sessions are saved to {Store}; live traffic is recorded to {Recording}")]
     private static partial void Storing(ILogger logger, string store, string recording);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Sessions;
 
@@ -62,6 +63,9 @@ public sealed class ShardedSessions : ISessionService
 
     /// <summary>The model served.</summary>
     public ModelSpec Spec => LocalEngine.Spec;
+
+    /// <inheritdoc />
+    public KernelReport Kernels => LocalEngine.Kernels;
 
     /// <summary>This node's engine, which computes the sessions this node owns.</summary>
     public RecurrentEngine LocalEngine { get; }

@@ -1,3 +1,4 @@
+using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Sessions;
 
@@ -15,6 +16,12 @@ public interface ISessionService
 
     /// <summary>The model served.</summary>
     ModelSpec Spec { get; }
+
+    /// <summary>
+    /// The kernel check of the backend serving the model here: the compute path of each role of each layer, the paths
+    /// rejected on this machine, and the largest error against the float64 reference of PyTorch's equations.
+    /// </summary>
+    KernelReport Kernels { get; }
 
     /// <summary>Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.</summary>
     Task OpenAsync(string sessionId, InitialState? initialState = null);

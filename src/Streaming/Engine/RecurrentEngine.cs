@@ -43,6 +43,9 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     /// <summary>The model served.</summary>
     public ModelSpec Spec => _backend.Spec;
 
+    /// <inheritdoc />
+    public KernelReport Kernels => _backend.Kernels;
+
     /// <summary>The model's identity; snapshots carry it and only restore into the same model.</summary>
     public ModelIdentity Model { get; }
 

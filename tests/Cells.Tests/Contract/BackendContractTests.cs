@@ -9,8 +9,9 @@ using Streaming.Cells.Weights;
 namespace Streaming.Cells.Tests.Contract;
 
 /// <summary>
-/// What every backend promises, checked against libtorch's own modules (and the float64 reference where
-/// libtorch has none): subclassed once per backend, and run on every device that backend offers here.
+/// What every backend promises, checked against the float64 transcription of PyTorch's equations, for weights
+/// initialised as PyTorch's own modules do: subclassed once per backend (Managed: at every kernel width), and run
+/// on every device that backend offers here.
 /// </summary>
 public abstract class BackendContractTests
 {
@@ -19,10 +20,10 @@ public abstract class BackendContractTests
 
     [Theory]
     [MemberData(nameof(ParityCases.EveryModeBiasLayersDirectionLayout), MemberType = typeof(ParityCases))]
-    public void Bulk_forward_matches_libtorch(RecurrentMode mode, bool bias, int layers, bool bidirectional, bool batchFirst)
+    public void Bulk_forward_matches_pytorchs_equations(RecurrentMode mode, bool bias, int layers, bool bidirectional, bool batchFirst)
     {
         var spec = new RecurrentSpec(mode, InputSize: 5, HiddenSize: 6, layers, bias, bidirectional);
-        using var oracle = TorchOracle.Create(spec, seed: 100 + layers);
+        using var oracle = ModuleOracle.Create(spec, seed: 100 + layers);
         const int steps = 5, batch = 3;
         var random = new Random(layers * 7 + (bias ? 1 : 0));
         var input = RandomWeights.Vector(random, steps * batch * spec.InputSize);
@@ -199,10 +200,10 @@ public abstract class BackendContractTests
     }
 
     [Fact]
-    public void Embedding_and_head_match_libtorch()
+    public void Embedding_and_head_match_pytorchs_equations()
     {
         var recurrent = new RecurrentSpec(RecurrentMode.Lstm, InputSize: 6, HiddenSize: 7, NumLayers: 2);
-        using var oracle = TorchOracle.Create(recurrent, seed: 31);
+        using var oracle = ModuleOracle.Create(recurrent, seed: 31);
         var spec = new ModelSpec(recurrent, new EmbeddingSpec(11, 6), new HeadSpec(4));
         var tensors = new Dictionary<string, FloatTensor>(oracle.Weights.ToTensors());
         foreach (var (key, value) in RandomWeights.For(spec, seed: 3).ToTensors().Where(kv => !kv.Key.StartsWith("weight_", StringComparison.Ordinal) && !kv.Key.StartsWith("bias_", StringComparison.Ordinal)))
@@ -215,7 +216,7 @@ public abstract class BackendContractTests
         const int steps = 3, batch = 2;
         var embedded = ids.SelectMany(id => weights.Embedding!.Data.Slice(id * 6, 6).ToArray()).ToArray();
         var recurrentOut = oracle.Run(embedded, steps, batch);
-        var expected = LibtorchLinear(recurrentOut.Output, steps * batch, weights.HeadWeight!, weights.HeadBias);
+        var expected = Float64Linear(recurrentOut.Output, steps * batch, weights.HeadWeight!, weights.HeadBias);
 
         foreach (var options in Configurations)
         {
@@ -228,6 +229,53 @@ public abstract class BackendContractTests
             var embeddedOut = new float[2 * 6];
             model.Backend.Embed(new[] { 10, 0 }, embeddedOut);
             Assert.Equal(embedded[(2 * 6)..(3 * 6)].Concat(embedded[..6]), embeddedOut);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ParityCases.KernelCheckSpecs), MemberType = typeof(ParityCases))]
+    public void Every_role_of_every_layer_serves_with_one_checked_path_within_tolerance(RecurrentMode mode, bool bidirectional, int projSize, bool head)
+    {
+        var recurrent = new RecurrentSpec(mode, InputSize: 9, HiddenSize: 12, NumLayers: 2, Bidirectional: bidirectional, ProjSize: projSize);
+        var weights = RandomWeights.For(new ModelSpec(recurrent, Head: head ? new HeadSpec(5) : null), seed: 77);
+
+        foreach (var options in Configurations)
+        {
+            using var backend = RecurrentBackends.Create(weights, options);
+            var report = backend.Kernels;
+            var roles = new List<(int?, KernelRole)>();
+            for (var layer = 0; layer < recurrent.NumLayers; layer++)
+            {
+                if (!bidirectional)
+                {
+                    roles.Add((layer, KernelRole.Step));
+                }
+
+                roles.Add((layer, KernelRole.Bulk));
+            }
+
+            if (head)
+            {
+                roles.Add((null, KernelRole.Head));
+            }
+
+            Assert.Equal(roles, report.Chosen.Select(t => (t.Layer, t.Role)).ToList());
+            Assert.All(report.Chosen, t => Assert.True(t.Passed && t.MaxError <= report.Tolerance, $"{options}: {t}"));
+            Assert.Equal(1e-5, report.Tolerance);
+            Assert.Equal(backend.Name, report.Backend);
+            Assert.Contains(Environment.ProcessorCount + " cores", report.Cpu, StringComparison.Ordinal);
+            Assert.True(report.Duration > TimeSpan.Zero);
+
+            // Every path of every role, tried: what Create chose is the first that passed, and a rejected path is never chosen.
+            var every = RecurrentBackends.CheckEveryPath(weights, options);
+            foreach (var chosen in report.Chosen)
+            {
+                var tried = every.Trials.Where(t => t.Layer == chosen.Layer && t.Role == chosen.Role).ToList();
+                Assert.Equal(tried.First(t => t.Passed).Path, chosen.Path);
+                Assert.Equal(tried.First(t => t.Passed).MaxError, chosen.MaxError);
+            }
+
+            Assert.Equal(report.Chosen.Select(t => t.ToString()), every.Chosen.Select(t => t.ToString()));
         }
     }
 
@@ -314,12 +362,26 @@ public abstract class BackendContractTests
         return result;
     }
 
-    private static float[] LibtorchLinear(float[] input, int rows, FloatTensor weight, FloatTensor? bias)
+    // nn.Linear by its definition, y = x W^T + b, in float64.
+    private static float[] Float64Linear(float[] input, int rows, FloatTensor weight, FloatTensor? bias)
     {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        var x = TorchSharp.torch.tensor(input, new long[] { rows, weight.Shape[1] });
-        var w = TorchSharp.torch.tensor(weight.Data.ToArray(), new long[] { weight.Shape[0], weight.Shape[1] });
-        var b = bias is null ? null : TorchSharp.torch.tensor(bias.Data.ToArray());
-        return TorchSharp.torch.nn.functional.linear(x, w, b).data<float>().ToArray();
+        int outputs = weight.Shape[0], features = weight.Shape[1];
+        var w = weight.Data.Span;
+        var y = new float[rows * outputs];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var o = 0; o < outputs; o++)
+            {
+                double sum = bias is null ? 0 : bias.Data.Span[o];
+                for (var k = 0; k < features; k++)
+                {
+                    sum += (double)input[r * features + k] * w[o * features + k];
+                }
+
+                y[r * outputs + o] = (float)sum;
+            }
+        }
+
+        return y;
     }
 }

@@ -49,4 +49,17 @@ internal static class ParityCases
 
         yield return [RecurrentMode.Lstm, 4];
     }
+
+    /// <summary>Every mode, one and two directions, with a projection and with a head: every role the kernel check chooses for.</summary>
+    public static IEnumerable<object[]> KernelCheckSpecs()
+    {
+        foreach (var mode in Enum.GetValues<RecurrentMode>())
+        {
+            yield return [mode, false, 0, false];
+            yield return [mode, true, 0, mode == RecurrentMode.Gru];
+        }
+
+        yield return [RecurrentMode.Lstm, false, 5, true];
+        yield return [RecurrentMode.Lstm, true, 5, false];
+    }
 }

@@ -96,8 +96,8 @@ public sealed class GemmTests
         var split = initial.ToArray();
         using var pool = new WorkerPool(1);
 
-        new MatrixProduct(null).Multiply(a, k, m, packed, single, n, accumulate);
-        new MatrixProduct(pool).Multiply(a, k, m, packed, split, n, accumulate);
+        new MatrixProduct(null).Multiply(a, k, m, packed, single, n, accumulate, Gemm.DefaultLevel);
+        new MatrixProduct(pool).Multiply(a, k, m, packed, split, n, accumulate, Gemm.DefaultLevel);
 
         Assert.Equal(single, split);
     }

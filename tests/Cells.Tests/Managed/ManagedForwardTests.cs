@@ -27,7 +27,7 @@ public sealed class ManagedForwardTests
 
     [Theory]
     [MemberData(nameof(ModesBiasesDirections))]
-    public void A_single_layer_matches_libtorch_from_zero_state(RecurrentMode mode, bool bias, bool bidirectional)
+    public void A_single_layer_matches_pytorchs_equations_from_zero_state(RecurrentMode mode, bool bias, bool bidirectional)
     {
         var spec = new RecurrentSpec(mode, InputSize: 5, HiddenSize: 7, NumLayers: 1, Bias: bias, Bidirectional: bidirectional);
         AssertMatchesLibtorch(spec, steps: 6, batch: 3, withState: false, threads: 1);
@@ -35,7 +35,7 @@ public sealed class ManagedForwardTests
 
     [Theory]
     [MemberData(nameof(ModesBiasesDirections))]
-    public void Stacked_layers_match_libtorch_from_given_state(RecurrentMode mode, bool bias, bool bidirectional)
+    public void Stacked_layers_match_pytorchs_equations_from_given_state(RecurrentMode mode, bool bias, bool bidirectional)
     {
         var spec = new RecurrentSpec(mode, InputSize: 9, HiddenSize: 33, NumLayers: 3, Bias: bias, Bidirectional: bidirectional);
         AssertMatchesLibtorch(spec, steps: 5, batch: 4, withState: true, threads: 2);
@@ -46,7 +46,7 @@ public sealed class ManagedForwardTests
     [InlineData(RecurrentMode.Lstm, true)]
     [InlineData(RecurrentMode.Gru, true)]
     [InlineData(RecurrentMode.RnnTanh, false)]
-    public void Layers_large_enough_to_use_both_threads_match_libtorch(RecurrentMode mode, bool bidirectional)
+    public void Layers_large_enough_to_use_both_threads_match_pytorchs_equations(RecurrentMode mode, bool bidirectional)
     {
         var spec = new RecurrentSpec(mode, InputSize: 96, HiddenSize: 160, NumLayers: 2, Bidirectional: bidirectional);
         AssertMatchesLibtorch(spec, steps: 7, batch: 48, withState: true, threads: 2);
@@ -78,7 +78,7 @@ public sealed class ManagedForwardTests
     }
 
     [Fact]
-    public void Sequences_longer_than_one_input_chunk_match_libtorch()
+    public void Sequences_longer_than_one_input_chunk_match_pytorchs_equations()
     {
         // 4 x 256 gate values per step: 1024 steps per chunk, so 2500 steps take three chunks each way.
         var spec = new RecurrentSpec(RecurrentMode.Lstm, InputSize: 3, HiddenSize: 64, NumLayers: 1, Bidirectional: true);
@@ -111,7 +111,7 @@ public sealed class ManagedForwardTests
 
     private static void AssertMatchesLibtorch(RecurrentSpec spec, int steps, int batch, bool withState, int threads)
     {
-        using var oracle = TorchOracle.Create(spec, seed: 21);
+        using var oracle = ModuleOracle.Create(spec, seed: 21);
         var random = new Random(8);
         var input = RandomWeights.Vector(random, steps * batch * spec.InputSize);
         var stateCount = spec.NumLayers * spec.Directions * batch * spec.HiddenSize;

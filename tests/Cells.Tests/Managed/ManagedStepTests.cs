@@ -16,10 +16,10 @@ public sealed class ManagedStepTests
     [InlineData(RecurrentMode.Lstm, false, 1)]
     [InlineData(RecurrentMode.Gru, true, 1)]
     [InlineData(RecurrentMode.Gru, false, 2)]
-    public void Stepping_a_batch_of_sessions_with_different_states_matches_libtorch_per_session(RecurrentMode mode, bool bias, int threads)
+    public void Stepping_a_batch_of_sessions_with_different_states_matches_pytorchs_equations_per_session(RecurrentMode mode, bool bias, int threads)
     {
         var spec = new RecurrentSpec(mode, InputSize: 6, HiddenSize: 35, NumLayers: 2, Bias: bias);
-        using var oracle = TorchOracle.Create(spec, seed: 17);
+        using var oracle = ModuleOracle.Create(spec, seed: 17);
         AssertStepsMatch(oracle.Weights, (input, steps, batch, h0, c0) => oracle.Run(input, steps, batch, h0, c0), sessions: 7, steps: 5, threads);
     }
 
@@ -27,10 +27,10 @@ public sealed class ManagedStepTests
     [InlineData(RecurrentMode.Lstm)]
     [InlineData(RecurrentMode.Gru)]
     [InlineData(RecurrentMode.RnnTanh)]
-    public void Stepping_a_batch_large_enough_to_use_both_threads_matches_libtorch(RecurrentMode mode)
+    public void Stepping_a_batch_large_enough_to_use_both_threads_matches_pytorchs_equations(RecurrentMode mode)
     {
         var spec = new RecurrentSpec(mode, InputSize: 64, HiddenSize: 128, NumLayers: 2);
-        using var oracle = TorchOracle.Create(spec, seed: 3);
+        using var oracle = ModuleOracle.Create(spec, seed: 3);
         AssertStepsMatch(oracle.Weights, (input, steps, batch, h0, c0) => oracle.Run(input, steps, batch, h0, c0), sessions: 96, steps: 3, threads: 2);
     }
 

@@ -20,10 +20,10 @@ public sealed class TorchForwardTests
 
     [Theory]
     [MemberData(nameof(ModesBiasesDirections))]
-    public void Forward_of_one_layer_matches_the_libtorch_module(RecurrentMode mode, bool bias, bool bidirectional, string device)
+    public void Forward_of_one_layer_matches_pytorchs_equations(RecurrentMode mode, bool bias, bool bidirectional, string device)
     {
         var spec = new RecurrentSpec(mode, InputSize: 5, HiddenSize: 6, Bias: bias, Bidirectional: bidirectional);
-        using var oracle = TorchOracle.Create(spec, seed: 21);
+        using var oracle = ModuleOracle.Create(spec, seed: 21);
         using var backend = Create(oracle.Weights, device);
         var random = new Random(5);
         var input = RandomWeights.Vector(random, Steps * Batch * spec.InputSize);
@@ -39,10 +39,10 @@ public sealed class TorchForwardTests
 
     [Theory]
     [MemberData(nameof(ModesBiasesDirections))]
-    public void Stacked_layers_chained_match_the_libtorch_module(RecurrentMode mode, bool bias, bool bidirectional, string device)
+    public void Stacked_layers_chained_match_pytorchs_equations(RecurrentMode mode, bool bias, bool bidirectional, string device)
     {
         var spec = new RecurrentSpec(mode, InputSize: 4, HiddenSize: 5, NumLayers: 3, Bias: bias, Bidirectional: bidirectional);
-        using var oracle = TorchOracle.Create(spec, seed: 8);
+        using var oracle = ModuleOracle.Create(spec, seed: 8);
         using var backend = Create(oracle.Weights, device);
         var random = new Random(6);
         var input = RandomWeights.Vector(random, Steps * Batch * spec.InputSize);
@@ -58,7 +58,7 @@ public sealed class TorchForwardTests
     public void Forward_without_initial_state_starts_from_zeros(RecurrentMode mode, bool bias, bool bidirectional, string device)
     {
         var spec = new RecurrentSpec(mode, InputSize: 3, HiddenSize: 4, NumLayers: 2, Bias: bias, Bidirectional: bidirectional);
-        using var oracle = TorchOracle.Create(spec, seed: 2);
+        using var oracle = ModuleOracle.Create(spec, seed: 2);
         using var backend = Create(oracle.Weights, device);
         var input = RandomWeights.Vector(new Random(1), Steps * Batch * spec.InputSize);
 

@@ -23,13 +23,13 @@ public sealed class TorchStepTests
 
     [Theory]
     [MemberData(nameof(ModesBiasesPaths))]
-    public void Step_over_a_batch_of_different_states_matches_the_libtorch_cell_per_session(RecurrentMode mode, bool bias, StepPath path, string device)
+    public void Step_over_a_batch_of_different_states_matches_pytorchs_cell_equations_per_session(RecurrentMode mode, bool bias, StepPath path, string device)
     {
         var spec = new RecurrentSpec(mode, InputSize: 5, HiddenSize: 6, Bias: bias);
         var weights = RandomWeights.For(new ModelSpec(spec), seed: 31);
         using var backend = TorchForwardTests.Create(weights, device);
         var layer = Force(backend.Layers[0], path);
-        using var cell = new TorchCellOracle(mode, weights.Layers[0][0], bias);
+        var cell = new CellOracle(mode, weights.Layers[0][0]);
         using var slab = layer.CreateSlab(initialCapacity: 2);
         var random = new Random(4);
         const int sessions = 7;
@@ -90,15 +90,15 @@ public sealed class TorchStepTests
         TorchForwardTests.AssertSame(bulk, loop);
     }
 
-    public static TheoryData<bool, int, StepPath, string> ProjectedCases() => TorchTestDevices.With(
+    // A projected layer has no library kernel: the hand-written cells are its only step path.
+    public static TheoryData<bool, int, string> ProjectedCases() => TorchTestDevices.With(
         from bias in new[] { true, false }
         from layers in new[] { 1, 2 }
-        from path in Enum.GetValues<StepPath>()
-        select (bias, layers, path));
+        select (bias, layers));
 
     [Theory]
     [MemberData(nameof(ProjectedCases))]
-    public void Projected_lstm_steps_match_the_float64_reference(bool bias, int layers, StepPath path, string device)
+    public void Projected_lstm_steps_match_the_float64_reference(bool bias, int layers, string device)
     {
         var spec = new RecurrentSpec(RecurrentMode.Lstm, InputSize: 5, HiddenSize: 7, NumLayers: layers, Bias: bias, ProjSize: 3);
         var weights = RandomWeights.For(new ModelSpec(spec), seed: 23);
@@ -110,7 +110,7 @@ public sealed class TorchStepTests
         var c0 = RandomWeights.Vector(random, layers * batch * spec.HiddenSize, 0.5);
 
         var expected = Float64Reference.Run(weights, input, steps, batch, h0, c0);
-        var actual = StepStack(backend.Layers.Select(l => Force(l, path)).ToList(), input, steps, batch, h0, c0);
+        var actual = StepStack(backend.Layers.Select(l => Force(l, StepPath.Hand)).ToList(), input, steps, batch, h0, c0);
 
         TorchForwardTests.AssertSame(expected, actual);
     }
@@ -134,7 +134,7 @@ public sealed class TorchStepTests
     internal static TorchLayer Force(IRecurrentLayer layer, StepPath path)
     {
         var torchLayer = (TorchLayer)layer;
-        torchLayer.LibraryKernelMinBatch = path == StepPath.Library ? 0 : int.MaxValue;
+        torchLayer.Use(KernelRole.Step, path == StepPath.Library ? torchLayer.Candidates(KernelRole.Step).Single(p => p.StartsWith("libtorch-", StringComparison.Ordinal)) : TorchLayer.CellsPath);
         return torchLayer;
     }
 

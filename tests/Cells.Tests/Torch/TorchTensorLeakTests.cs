@@ -86,7 +86,7 @@ public sealed class TorchTensorLeakTests
             var head = new float[2];
             foreach (var minBatch in new[] { 0, int.MaxValue })
             {
-                layer.LibraryKernelMinBatch = minBatch;
+                layer.Use(KernelRole.Step, minBatch == 0 ? "libtorch-lstm" : Cells.Torch.TorchLayer.CellsPath);
                 slab.Zero(slot);
                 layer.Step(slab, new[] { slot }, new float[] { 1, 2, 3 }, stepped);
                 layer.Forward(new float[] { 1, 2, 3 }, 1, 1, default, default, bulk, new float[4], new float[4]);
@@ -116,7 +116,8 @@ public sealed class TorchTensorLeakTests
                 {
                     var slots = Enumerable.Range(0, batch).Select(_ => slabs[l].Allocate()).ToArray();
                     var y = new float[batch * s.OutputSize];
-                    ((Cells.Torch.TorchLayer)layer).LibraryKernelMinBatch = round % 2 == 0 ? 0 : int.MaxValue;
+                    var torchLayer = (Cells.Torch.TorchLayer)layer;
+                    torchLayer.Use(KernelRole.Step, torchLayer.Candidates(KernelRole.Step)[round % 2 == 0 ? ^1 : 1]);
                     layer.Step(slabs[l], slots, x, y);
                     slabs[l].Write(slots[0], slabs[l].Read(slots[1]));
                     slabs[l].Zero(slots[2]);

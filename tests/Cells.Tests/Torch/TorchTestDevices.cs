@@ -22,6 +22,21 @@ internal static class TorchTestDevices
         return data;
     }
 
+    /// <summary>Every combination of <paramref name="cases"/> with every available device (the device goes last).</summary>
+    public static TheoryData<T1, T2, string> With<T1, T2>(IEnumerable<(T1, T2)> cases)
+    {
+        var data = new TheoryData<T1, T2, string>();
+        foreach (var (a, b) in cases)
+        {
+            foreach (var device in All)
+            {
+                data.Add(a, b, device);
+            }
+        }
+
+        return data;
+    }
+
     /// <summary>Every available device, as theory data.</summary>
     public static TheoryData<string> Devices()
     {

@@ -265,6 +265,8 @@ public sealed class ResendTests
 
         public ModelSpec Spec => inner.Spec;
 
+        public Streaming.Cells.Backends.KernelReport Kernels => inner.Kernels;
+
         public Task OpenAsync(string sessionId, InitialState? initialState = null) => Record($"open {sessionId}", inner.OpenAsync(sessionId, initialState));
 
         public Task<TokenOutput> PushAsync(string sessionId, Token token) => Record($"push {sessionId} at {token.At}", inner.PushAsync(sessionId, token));
