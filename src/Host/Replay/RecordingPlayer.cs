@@ -39,6 +39,7 @@ public static class RecordingPlayer
             }
 
             var failures = new ConcurrentBag<(int Line, string Text)>();
+            var errors = new ConcurrentBag<(double Error, int Line, string Session)>();
             var done = 0;
             var passed = 0;
             var sessions = operations.GroupBy(o => o.Session, StringComparer.Ordinal).ToList();
@@ -47,7 +48,8 @@ public static class RecordingPlayer
                 var client = clients[index % connections];
                 foreach (var operation in session)
                 {
-                    var failure = await CheckAsync(client, operation, tolerance).ConfigureAwait(false);
+                    var (failure, error) = await CheckAsync(client, operation, tolerance).ConfigureAwait(false);
+                    errors.Add((error, operation.Line, operation.Session));
                     if (failure is null)
                     {
                         Interlocked.Increment(ref passed);
@@ -62,7 +64,13 @@ public static class RecordingPlayer
             }))).ConfigureAwait(false);
 
             var ordered = failures.OrderBy(f => f.Line).Select(f => f.Text).ToList();
-            return new ReplayReport(passed, ordered.Count, ordered);
+            var worst = errors.OrderByDescending(e => e.Error).ThenBy(e => e.Line).FirstOrDefault();
+            return new ReplayReport(passed, ordered.Count, ordered)
+            {
+                Tolerance = tolerance,
+                MaxError = worst.Error,
+                MaxErrorAt = worst.Session is null ? string.Empty : $"session '{worst.Session}', line {worst.Line}",
+            };
         }
         finally
         {
@@ -73,33 +81,39 @@ public static class RecordingPlayer
         }
     }
 
-    // Runs one operation; null when it behaved as recorded, else what went wrong.
-    private static async Task<string?> CheckAsync(StreamingClient client, RecordedOperation operation, double tolerance)
+    // Runs one operation: what went wrong (null when it behaved as recorded) and its largest error over every value compared.
+    private static async Task<(string? Failure, double Error)> CheckAsync(StreamingClient client, RecordedOperation operation, double tolerance)
     {
-        string? mismatch;
+        Comparison comparison;
         try
         {
-            mismatch = await RunAsync(client, operation, tolerance).ConfigureAwait(false);
+            comparison = await RunAsync(client, operation, tolerance).ConfigureAwait(false);
         }
         catch (StreamingClientException e) when (!e.ConnectionLost)
         {
-            return operation.ExpectError ? null : $"refused unexpectedly: {e.Message}";
+            return (operation.ExpectError ? null : $"refused unexpectedly: {e.Message}", 0);
         }
 
-        return operation.ExpectError ? "expected an error, but the operation was accepted" : mismatch;
+        return (operation.ExpectError ? "expected an error, but the operation was accepted" : comparison.Failure, comparison.Error);
     }
 
-    private static async Task<string?> RunAsync(StreamingClient client, RecordedOperation operation, double tolerance)
+    private static async Task<Comparison> RunAsync(StreamingClient client, RecordedOperation operation, double tolerance)
     {
+        var comparison = new Comparison(tolerance);
         switch (operation)
         {
             case RecordedOpen open:
                 await client.OpenAsync(open.Session, State(open.H0, open.C0)).ConfigureAwait(false);
-                return null;
+                break;
             case RecordedToken token:
                 {
                     var output = await client.PushAsync(token.Session, token.Kind == TokenKind.Ids ? Token.Id(token.Id) : Token.Vector(token.Input)).ConfigureAwait(false);
-                    return token.Expect is { } expect ? Difference("output", expect.Span, output.Output.Span, tolerance) : null;
+                    if (token.Expect is { } expect)
+                    {
+                        comparison.Add("output", expect.Span, output.Output.Span);
+                    }
+
+                    break;
                 }
 
             case RecordedReplay replay:
@@ -111,68 +125,54 @@ public static class RecordingPlayer
                     var result = await client.ReplayAsync(replay.Session, inputs, from).ConfigureAwait(false);
                     if (replay.Expect is not { } expect)
                     {
-                        return null;
+                        break;
                     }
 
                     if (result.Outputs.Count != expect.Rows)
                     {
-                        return $"expected {expect.Rows} output steps, got {result.Outputs.Count}";
+                        comparison.Mismatch($"expected {expect.Rows} output steps, got {result.Outputs.Count}");
+                        break;
                     }
 
+                    // Every step is compared, so a failure reports the largest error of the whole replay and where it is.
                     for (var step = 0; step < expect.Rows; step++)
                     {
-                        if (Difference($"output of step {step}", expect.Row(step).Span, result.Outputs[step].Span, tolerance) is { } problem)
-                        {
-                            return problem;
-                        }
+                        comparison.Add($"output of step {step}", expect.Row(step).Span, result.Outputs[step].Span);
                     }
 
-                    return null;
+                    break;
                 }
 
             case RecordedSnapshot snapshot:
                 {
                     var state = await client.SnapshotAsync(snapshot.Session).ConfigureAwait(false);
-                    return (snapshot.ExpectH is { } h ? Difference("h", h.Values.Span, state.HiddenState(), tolerance) : null)
-                        ?? (snapshot.ExpectC is { } c ? Difference("c", c.Values.Span, state.CellState(), tolerance) : null);
+                    if (snapshot.ExpectH is { } h)
+                    {
+                        comparison.Add("h", h.Values.Span, state.HiddenState());
+                    }
+
+                    if (snapshot.ExpectC is { } c)
+                    {
+                        comparison.Add("c", c.Values.Span, state.CellState());
+                    }
+
+                    break;
                 }
 
             case RecordedReset reset:
                 await client.ResetAsync(reset.Session).ConfigureAwait(false);
-                return null;
+                break;
             case RecordedClose close:
                 await client.CloseAsync(close.Session).ConfigureAwait(false);
-                return null;
+                break;
             default:
-                return $"unknown operation '{operation.Op}'";
+                comparison.Mismatch($"unknown operation '{operation.Op}'");
+                break;
         }
+
+        return comparison;
     }
 
     private static InitialState? State(FloatMatrix? h0, FloatMatrix? c0) =>
         h0 is null && c0 is null ? null : new InitialState(h0?.Values ?? ReadOnlyMemory<float>.Empty, c0?.Values ?? ReadOnlyMemory<float>.Empty);
-
-    private static string? Difference(string what, ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance)
-    {
-        if (expected.Length != actual.Length)
-        {
-            return $"{what}: expected {expected.Length} values, got {actual.Length}";
-        }
-
-        var worst = -1;
-        var max = 0.0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var d = Math.Abs((double)expected[i] - actual[i]);
-            if (double.IsNaN(d) || d > max)
-            {
-                max = double.IsNaN(d) ? double.PositiveInfinity : d;
-                worst = i;
-            }
-        }
-
-        return max <= tolerance
-            ? null
-            : string.Create(CultureInfo.InvariantCulture,
-                $"{what}[{worst}]: expected {expected[worst]:G9}, got {actual[worst]:G9} (max |diff| {max:E2} > tolerance {tolerance:E1})");
-    }
 }

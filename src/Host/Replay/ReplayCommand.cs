@@ -18,7 +18,11 @@ internal static class ReplayCommand
     private static readonly Option<string?> Host = new("--host") { Description = "Server to play against (default: an in-process server)" };
     private static readonly Option<int> Port = new("--port") { Description = "Server port (with --host)", DefaultValueFactory = _ => 7700 };
     private static readonly Option<FileInfo?> Model = new("--model") { Description = "Model manifest for the in-process server (default: the recording's)" };
-    private static readonly Option<string> Backend = new("--backend") { Description = "Backend of the in-process server: Managed or Torch", DefaultValueFactory = _ => "Managed" };
+    private static readonly Option<string> Backend = new("--backend")
+    {
+        Description = "Backend of the in-process server: Managed or Torch (default: STREAMING_BACKEND, else Managed)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STREAMING_BACKEND") is { Length: > 0 } fromEnvironment ? fromEnvironment : "Managed",
+    };
     private static readonly Option<int> Connections = new("--connections") { Description = "Connections to spread sessions over", DefaultValueFactory = _ => 4 };
 
     public static Command Create()
@@ -55,7 +59,7 @@ internal static class ReplayCommand
 
         if (!Enum.TryParse<BackendKind>(result.GetValue(Backend), ignoreCase: true, out var backend))
         {
-            await Console.Error.WriteLineAsync($"replay: --backend is '{result.GetValue(Backend)}'; expected Managed or Torch.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"replay: the backend (--backend or STREAMING_BACKEND) is '{result.GetValue(Backend)}'; expected Managed or Torch.").ConfigureAwait(false);
             return 2;
         }
 
@@ -68,9 +72,26 @@ internal static class ReplayCommand
         else
         {
             using var system = ActorSystem.Create("replay", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"));
-            var engine = await RecurrentEngine.StartAsync(system, manifest, EngineOptions.Default with { Backend = new BackendOptions(backend) }).ConfigureAwait(false);
+            RecurrentEngine engine;
+            try
+            {
+                engine = await RecurrentEngine.StartAsync(system, manifest, EngineOptions.Default with { Backend = new BackendOptions(backend) }).ConfigureAwait(false);
+            }
+            catch (KernelCheckException e)
+            {
+                await Console.Error.WriteLineAsync($"replay: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             await using (engine.ConfigureAwait(false))
             {
+                // Which compute paths answer matters when a number is off: say so before any result.
+                Console.WriteLine($"serving with {engine.Kernels.Summary}");
+                foreach (var warning in engine.Kernels.Warnings)
+                {
+                    Console.WriteLine($"warning: {warning}");
+                }
+
                 var server = await StreamingServer.StartAsync(system, engine, ServerOptions.Default with { Port = 0 }).ConfigureAwait(false);
                 await using (server.ConfigureAwait(false))
                 {
@@ -91,6 +112,7 @@ internal static class ReplayCommand
             Console.WriteLine(failure);
         }
 
+        Console.WriteLine(report.Largest);
         Console.WriteLine(report.Summary);
         return report.Failed == 0 ? 0 : 1;
     }

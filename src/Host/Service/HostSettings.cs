@@ -34,6 +34,12 @@ public sealed record HostSettings
     /// <summary>Compute threads; 0 shares the cores between the layer stages (default 0).</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// The widest instructions the Managed backend's matrix kernel may use: Auto (default: the widest this CPU
+    /// accelerates), Vector512, Vector256 or Scalar. The kernel check falls back from there if a width is wrong here.
+    /// </summary>
+    public KernelWidth KernelWidth { get; init; } = KernelWidth.Auto;
+
     /// <summary>Most elements one stage computes at once (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;
 
@@ -115,6 +121,7 @@ public sealed record HostSettings
             Backend = Kind(section, defaults.Backend),
             Device = Text(section, nameof(Device), defaults.Device),
             Threads = Integer(section, nameof(Threads), defaults.Threads, 0, 1024),
+            KernelWidth = Width(section, defaults.KernelWidth),
             MaxBatchSize = Integer(section, nameof(MaxBatchSize), defaults.MaxBatchSize, 1, 1 << 20),
             MaxInFlightPerSession = Integer(section, nameof(MaxInFlightPerSession), defaults.MaxInFlightPerSession, 1, 1 << 20),
             PassivateAfterSeconds = Integer(section, nameof(PassivateAfterSeconds), defaults.PassivateAfterSeconds, 0, int.MaxValue),
@@ -166,7 +173,7 @@ public sealed record HostSettings
     /// <summary>The engine options these settings describe.</summary>
     public EngineOptions ToEngineOptions() => EngineOptions.Default with
     {
-        Backend = new BackendOptions(Backend, Device, Threads),
+        Backend = new BackendOptions(Backend, Device, Threads) { Width = KernelWidth },
         MaxBatchSize = MaxBatchSize,
         MaxInFlightPerSession = MaxInFlightPerSession,
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
@@ -235,6 +242,19 @@ public sealed record HostSettings
         return Enum.TryParse<BackendKind>(value, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
             ? kind
             : throw Bad(nameof(Backend), $"is '{value}'; expected Managed or Torch");
+    }
+
+    private static KernelWidth Width(IConfigurationSection section, KernelWidth fallback)
+    {
+        var value = section[nameof(KernelWidth)];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        return Enum.TryParse<KernelWidth>(value, ignoreCase: true, out var width) && Enum.IsDefined(width) && !int.TryParse(value, out _)
+            ? width
+            : throw Bad(nameof(KernelWidth), $"is '{value}'; expected Auto, Vector512, Vector256 or Scalar");
     }
 
     private static StoreSettings StoreFrom(IConfigurationSection store)

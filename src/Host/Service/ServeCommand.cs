@@ -19,6 +19,7 @@ internal static class ServeCommand
     private static readonly Option<int?> Port = new("--port") { Description = "TCP port, 0 for a free one (Streaming:Port)" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model manifest (Streaming:Model)" };
     private static readonly Option<string?> Backend = new("--backend") { Description = "Managed or Torch (Streaming:Backend)" };
+    private static readonly Option<string?> KernelWidth = new("--kernel-width") { Description = "Widest Managed kernel: Auto, Vector512, Vector256 or Scalar (Streaming:KernelWidth)" };
     private static readonly Option<string?> Device = new("--device") { Description = "Torch device: cpu, cuda, cuda:N (Streaming:Device)" };
     private static readonly Option<string?> Store = new("--store") { Description = "Where sessions are kept: sqlite (default), postgresql or memory (Streaming:Store:Kind)" };
     private static readonly Option<string?> StoreConnection = new("--store-connection") { Description = "SQLite file or connection string (default data/sessions.db), or PostgreSQL connection string (Streaming:Store:ConnectionString)" };
@@ -30,7 +31,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var command = new Command("serve", "Serve the configured model over TCP (default 127.0.0.1:7700).");
-        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, Device, Store, StoreConnection, RecordDirectory, RecordSessions, ClusterPort, SeedNodes })
+        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, KernelWidth, Device, Store, StoreConnection, RecordDirectory, RecordSessions, ClusterPort, SeedNodes })
         {
             command.Options.Add(option);
         }
@@ -127,6 +128,7 @@ internal static class ServeCommand
         Set(nameof(HostSettings.Port), result.GetValue(Port)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Set(nameof(HostSettings.Model), result.GetValue(Model) is { } model ? Path.GetFullPath(model) : null);
         Set(nameof(HostSettings.Backend), result.GetValue(Backend));
+        Set(nameof(HostSettings.KernelWidth), result.GetValue(KernelWidth));
         Set(nameof(HostSettings.Device), result.GetValue(Device));
         Set(nameof(HostSettings.Store) + ":Kind", result.GetValue(Store));
         Set(nameof(HostSettings.Store) + ":ConnectionString", result.GetValue(StoreConnection));

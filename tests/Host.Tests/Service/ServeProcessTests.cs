@@ -102,7 +102,25 @@ public sealed partial class ServeProcessTests : IDisposable
         using var replay = Start("replay", Path.Combine(AppContext.BaseDirectory, "recordings", "char-lstm.jsonl"));
         await replay.WaitForExitAsync(Guard());
         Assert.Equal(0, replay.ExitCode);
+        Assert.Contains("serving with managed: layer 0 step vector", Output(replay), StringComparison.Ordinal);
+        Assert.Matches(@"largest \|error\|: \d\.\d{4}E-0(0[5-9]|1\d) at session '[^']+', line \d+ \(tolerance 1\.0E-004\)", Output(replay));
         Assert.EndsWith("51 passed, 0 failed", Output(replay).TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_replay_command_takes_its_backend_from_STREAMING_BACKEND_and_says_which_kernels_serve()
+    {
+        using var replay = Start(["replay", Path.Combine(AppContext.BaseDirectory, "recordings", "lstm.jsonl")], new Dictionary<string, string?> { ["STREAMING_BACKEND"] = "Torch" });
+        await replay.WaitForExitAsync(Guard());
+        Assert.True(replay.ExitCode == 0, Output(replay));
+        Assert.Contains("serving with torch:cpu: layer 0 step ", Output(replay), StringComparison.Ordinal);
+        Assert.Contains("; worst error ", Output(replay), StringComparison.Ordinal);
+        Assert.Matches(@"\d+ passed, 0 failed$", Output(replay).TrimEnd());
+
+        using var refused = Start(["replay", Path.Combine(AppContext.BaseDirectory, "recordings", "lstm.jsonl")], new Dictionary<string, string?> { ["STREAMING_BACKEND"] = "Gpu" });
+        await refused.WaitForExitAsync(Guard());
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("the backend (--backend or STREAMING_BACKEND) is 'Gpu'; expected Managed or Torch", Output(refused), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -123,6 +141,10 @@ public sealed partial class ServeProcessTests : IDisposable
             Assert.Equal(1, replay.ExitCode);
             var output = Output(replay);
             Assert.Contains($"line {first + 1} (token): output[0]: expected", output, StringComparison.Ordinal);
+            // The operation's largest error, with more digits than the tolerance needs, and the run's largest error and where.
+            Assert.Matches(@"largest \|error\| of the operation 5\.0000E-001 > tolerance 1\.0E-004", output);
+            Assert.Contains($"largest |error|: 5.0000E-001 at session ", output, StringComparison.Ordinal);
+            Assert.Contains($", line {first + 1} (tolerance 1.0E-004)", output, StringComparison.Ordinal);
             Assert.EndsWith("passed, 1 failed", output.TrimEnd(), StringComparison.Ordinal);
         }
         finally
@@ -141,6 +163,7 @@ public sealed partial class ServeProcessTests : IDisposable
         await replay.WaitForExitAsync(Guard());
         Assert.True(replay.ExitCode == 0, Output(replay));
         Assert.EndsWith("51 passed, 0 failed", Output(replay).TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains("Kernels checked against PyTorch's equations: managed: layer 0 step vector", Output(serve), StringComparison.Ordinal);
         serve.Kill();
         await serve.WaitForExitAsync(Guard());
     }
