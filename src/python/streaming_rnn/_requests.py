@@ -27,11 +27,11 @@ def as_numpy(value: Any, dtype=None) -> np.ndarray:
     return np.asarray(value, dtype=dtype)
 
 
-def _state(value: Any, what: str) -> np.ndarray:
+def _state(value: Any) -> np.ndarray:
+    """h0/c0 flattened row-major, as the protocol carries them; None is the empty vector (zeros)."""
     if value is None:
         return np.zeros(0, np.float32)
-    array = as_numpy(value, np.float32)
-    return array.reshape(-1)
+    return as_numpy(value, np.float32).reshape(-1)
 
 
 def _is_id(token: Any) -> bool:
@@ -52,7 +52,7 @@ def _check_id(token_id: int) -> int:
 
 def open_request(session: str, h0: Any = None, c0: Any = None, model: str = "") -> Request:
     sid = p.session_id_bytes(session)
-    h, c = _state(h0, "h0"), _state(c0, "c0")
+    h, c = _state(h0), _state(c0)
     return Request(p.FrameType.OPEN, session, lambda seq: p.encode_open(seq, sid, model, h, c), lambda ack: None)
 
 
@@ -85,7 +85,7 @@ def restore_request(session: str, snapshot: Union[Snapshot, bytes]) -> Request:
 
 def replay_request(session: str, inputs: Any, h0: Any = None, c0: Any = None) -> Request:
     sid = p.session_id_bytes(session)
-    h, c = _state(h0, "h0"), _state(c0, "c0")
+    h, c = _state(h0), _state(c0)
     array = as_numpy(inputs)
     if array.ndim == 1 and array.dtype.kind in "iu":
         ids = array.astype(np.int64)

@@ -8,7 +8,6 @@ were made, never more in flight than the server allows (the rest wait in the cli
 from __future__ import annotations
 
 import asyncio
-import struct
 from typing import Any, List, Optional, Union
 
 import numpy as np
@@ -17,7 +16,7 @@ from . import _requests as rq
 from . import protocol as p
 from ._core import Completion, ConnectionCore, Request
 from ._requests import Output
-from .errors import ConnectionFailed, ConnectionLost, ProtocolViolation, StreamingError, server_error
+from .errors import ConnectionFailed, ConnectionLost, ProtocolViolation, server_error
 from .snapshot import Snapshot
 
 
@@ -105,6 +104,16 @@ class AsyncClient:
         request.handle = asyncio.get_running_loop().create_future()
         self._write(self._core.submit_ping(request))
         await request.handle
+
+    @property
+    def connection_error(self) -> Optional[ConnectionLost]:
+        """Why the connection ended (with the server's last Error, if it sent one), or None while it is open."""
+        return self._core.closed
+
+    async def wait_closed(self) -> Optional[ConnectionLost]:
+        """Waits until the server ends the connection and returns :attr:`connection_error`."""
+        await asyncio.shield(self._read_task)
+        return self._core.closed
 
     async def close(self, timeout: float = 10.0) -> None:
         """Half-closes the connection, lets the server answer every request it read, then closes it."""

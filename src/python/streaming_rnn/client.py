@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import queue
 import socket
-import struct
 import threading
 from concurrent.futures import Future
 from typing import Any, Iterable, List, Optional, Union
@@ -120,6 +119,16 @@ class Client:
         with self._lock:
             self._send(self._core.submit_ping(request))
         self._wait(future)
+
+    @property
+    def connection_error(self) -> Optional[ConnectionLost]:
+        """Why the connection ended (with the server's last Error, if it sent one), or None while it is open."""
+        return self._core.closed
+
+    def wait_closed(self, timeout: Optional[float] = None) -> Optional[ConnectionLost]:
+        """Waits until the server ends the connection (or ``timeout`` passes) and returns :attr:`connection_error`."""
+        self._reader.join(timeout)
+        return self._core.closed
 
     def close(self, timeout: Optional[float] = 10.0) -> None:
         """Closes the connection: half-closes it so the server answers every request it read, then closes it.

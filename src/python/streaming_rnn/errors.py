@@ -66,7 +66,7 @@ class ServerError(StreamingError):
         try:
             name = ErrorCode(code).name
         except ValueError:
-            name = "code"
+            name = "error"
         where = f" for session '{session}'" if session else ""
         at = f" (session position {position})" if position is not None else ""
         super().__init__(f"{name} ({code}){where}: {message}{at}")
@@ -164,7 +164,11 @@ def server_error(code: int, message: str, session: str = "", sequence: int = 0, 
 
 
 class ConnectionFailed(StreamingError, ConnectionError):
-    """The client could not connect to the server, or the handshake did not complete."""
+    """The client could not connect, or the server closed the connection during the handshake.
+
+    A server that refuses the handshake with an Error (BadHandshake, UnsupportedVersion, EngineStopped) raises that
+    error's ServerError instead.
+    """
 
 
 class ConnectionLost(StreamingError, ConnectionError):

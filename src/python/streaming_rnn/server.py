@@ -13,12 +13,13 @@ import subprocess
 import threading
 from typing import List, Optional, Sequence
 
-HOST_DLL_VARIABLE = "STREAMING_HOST_DLL"
+# Not STREAMING_*: serve reads every such variable as one of its settings and refuses names it does not know.
+HOST_DLL_VARIABLE = "RNN_STREAMING_HOST_DLL"
 _LISTENING = re.compile(r"at (\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:.]+\]):(\d+) on the")
 
 
 def default_host_dll() -> str:
-    """``$STREAMING_HOST_DLL``, else the Release build of this repository (``src/Host/bin/Release/net10.0``)."""
+    """``$RNN_STREAMING_HOST_DLL``, else the Release build of this repository (``src/Host/bin/Release/net10.0``)."""
     if os.environ.get(HOST_DLL_VARIABLE):
         return os.environ[HOST_DLL_VARIABLE]
     here = os.path.dirname(os.path.abspath(__file__))
@@ -98,10 +99,11 @@ def serve(model: str, *, port: int = 0, store: str = "memory", backend: Optional
     threading.Thread(target=pump, name="streaming-rnn serve output", daemon=True).start()
     found.wait(start_timeout)
     if not where:
-        if process.poll() is None:
+        try:
+            process.wait(5)  # its output ended: it is exiting
+        except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            raise RuntimeError(f"serve did not report listening within {start_timeout} s:\n" + "\n".join(lines))
-        process.wait()
+            raise RuntimeError(f"serve did not report listening within {start_timeout} s:\n" + "\n".join(lines)) from None
         raise RuntimeError(f"serve exited with {process.returncode} before listening:\n" + "\n".join(lines))
     return LocalServer(process, where[0][0], where[0][1], lines)
