@@ -152,7 +152,10 @@ class AsyncClient:
 
     async def _call(self, request: Request) -> Any:
         future = self._submit(request)
-        await self._writer.drain()
+        try:
+            await self._writer.drain()
+        except ConnectionError:
+            pass  # the read loop fails every waiting request with ConnectionLost
         return await future
 
     def _write(self, frames: List[bytes]) -> None:

@@ -23,6 +23,7 @@ class Snapshot:
 
     ``data`` is what :meth:`Client.restore` sends back. ``layers`` holds per layer, from the input up, ``(h, c)``:
     h of shape ``(num_directions, output size)``, c of shape ``(num_directions, hidden_size)`` or None (RNN, GRU).
+    The bytes do not say ``num_directions``; the rows are split by the one given to ``snapshot()`` (default 1).
     """
 
     data: bytes = field(repr=False)

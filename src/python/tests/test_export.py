@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -186,3 +187,15 @@ def test_a_recording_of_the_modules_own_outputs_passes_replay_against_the_served
     output = replay.stdout + replay.stderr
     assert replay.returncode == 0, output
     assert output.strip().endswith(f"{len(lines) - 1} passed, 0 failed"), output
+
+
+def test_the_package_needs_only_numpy_until_export_is_called():
+    # sys.modules['torch'] = None makes every `import torch` fail, as on a machine without it.
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import streaming_rnn, numpy\n"
+            "from streaming_rnn import Client, AsyncClient, serve, Snapshot\n"
+            "try:\n    streaming_rnn.export(None, 'x.json')\nexcept ImportError:\n    print('export needs torch')\n")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=here, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "export needs torch"
