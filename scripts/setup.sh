@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up of a Debian 12 machine for building, testing and serving.
 # Installs the native tools the TorchSharp libstdc++ fix needs (g++, patchelf), installs and starts PostgreSQL with
-# the tests' role and database (scripts/postgres.sh), checks the .NET SDK and restores the NuGet packages. Safe to
+# the tests' role and database (scripts/postgres.sh), installs Debian's PyTorch, numpy and pytest for the Python
+# package's tests (scripts/python.sh), checks the .NET SDK and restores the NuGet packages. Safe to
 # run before every build; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,6 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 bash scripts/postgres.sh
+bash scripts/python.sh
 
 if ! command -v dotnet >/dev/null; then
     echo "setup: the .NET SDK 10 is required and 'dotnet' is not on PATH; install dotnet-sdk-10.0 first." >&2
