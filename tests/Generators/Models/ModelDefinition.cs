@@ -7,10 +7,17 @@ namespace Streaming.Generators.Models;
 internal sealed record ModelDefinition(string Name, ModelSpec Spec, int Seed)
 {
     /// <summary>
-    /// Builds the reference model: libtorch's modules, or the float64 reference for proj_size (which
-    /// TorchSharp's nn.LSTM lacks).
+    /// Builds the reference model: libtorch's modules checked value for value against the float64 reference, or the
+    /// float64 reference alone for proj_size (which TorchSharp's nn.LSTM lacks).
     /// </summary>
-    public IReferenceModel CreateReference() => Spec.Recurrent.ProjSize > 0
-        ? Float64ReferenceModel.Create(Spec, Seed)
-        : TorchReferenceModel.Create(Spec, Seed);
+    public IReferenceModel CreateReference()
+    {
+        if (Spec.Recurrent.ProjSize > 0)
+        {
+            return Float64ReferenceModel.Create(Spec, Seed);
+        }
+
+        var torch = TorchReferenceModel.Create(Spec, Seed);
+        return new CrossCheckedReference(torch, Float64ReferenceModel.Of(torch.Weights));
+    }
 }

@@ -17,7 +17,7 @@ internal static class ModelFiles
             ["format"] = "pt",
             ["generator"] = "tests/Generators",
             ["seed"] = definition.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["initialised_by"] = model is TorchReferenceModel ? "TorchSharp modules" : "libtorch uniform_ as RNNBase.reset_parameters",
+            ["initialised_by"] = model is CrossCheckedReference or TorchReferenceModel ? "TorchSharp modules" : "libtorch uniform_ as RNNBase.reset_parameters",
         };
         Safetensors.Write(Path.Combine(directory, weightsFile), model.Weights.ToTensors(), metadata);
         var manifestPath = Path.Combine(directory, definition.Name + ".json");

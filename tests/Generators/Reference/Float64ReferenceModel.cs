@@ -5,10 +5,11 @@ using Streaming.Cells.Weights;
 namespace Streaming.Generators.Reference;
 
 /// <summary>
-/// A direct float64 transcription of PyTorch's documented equations for a recurrent stack (RNN, GRU,
-/// LSTM with proj_size; stacked, bidirectional), for the configurations libtorch has no module for:
-/// TorchSharp's nn.LSTM lacks proj_size. The cell equations are tests/Shared/Float64Cells, which
-/// OracleAgreementTests checks against libtorch. Slow and obvious on purpose. No embedding or head.
+/// A direct float64 transcription of PyTorch's documented equations for a whole model (embedding lookup, RNN, GRU,
+/// LSTM with proj_size, stacked, bidirectional, linear head): the expectations for the configurations libtorch has no
+/// module for (TorchSharp's nn.LSTM lacks proj_size), and the check of every expectation libtorch computes (see
+/// <see cref="CrossCheckedReference"/>), so the shipped recordings never depend on the CPU that generated them. The
+/// cell equations are tests/Shared/Float64Cells. Slow and obvious on purpose.
 /// </summary>
 internal sealed class Float64ReferenceModel : IReferenceModel
 {
@@ -27,7 +28,7 @@ internal sealed class Float64ReferenceModel : IReferenceModel
     {
         if (spec.Embedding is not null || spec.Head is not null)
         {
-            throw new ArgumentException("the float64 reference covers the recurrent stack only; the spec has an embedding or a head.", nameof(spec));
+            throw new ArgumentException("parameters are drawn here for the recurrent stack only; the spec has an embedding or a head.", nameof(spec));
         }
 
         var r = spec.Recurrent;
@@ -63,11 +64,14 @@ internal sealed class Float64ReferenceModel : IReferenceModel
         return new Float64ReferenceModel(ModelWeights.FromTensors(spec, tensors));
     }
 
+    /// <summary>The float64 reference over parameters drawn elsewhere (by libtorch's modules).</summary>
+    public static Float64ReferenceModel Of(ModelWeights weights) => new(weights);
+
     public ForwardResult Forward(IReadOnlyList<Step> steps, RecurrentState initial)
     {
         var spec = Weights.Spec.Recurrent;
         int dirs = spec.Directions, hs = spec.HiddenSize, os = spec.OutputSize, length = steps.Count;
-        var layerInput = steps.Select(s => s.Vector!.Select(v => (double)v).ToArray()).ToArray();
+        var layerInput = steps.Select(Input).ToArray();
         var hn = new float[spec.NumLayers * dirs * os];
         var cn = spec.HasCellState ? new float[spec.NumLayers * dirs * hs] : null;
         for (var layer = 0; layer < spec.NumLayers; layer++)
@@ -105,8 +109,45 @@ internal sealed class Float64ReferenceModel : IReferenceModel
             layerInput = layerOutput;
         }
 
-        var outputs = layerInput.Select(o => o.Select(v => (float)v).ToArray()).ToArray();
+        var outputs = layerInput.Select(o => Head(o).Select(v => (float)v).ToArray()).ToArray();
         return new ForwardResult(outputs, new RecurrentState(hn, cn));
+    }
+
+    // An id's embedding row (nn.Embedding is a lookup), or the step's own vector.
+    private double[] Input(Step step)
+    {
+        if (Weights.Embedding is not { } table)
+        {
+            return step.Vector!.Select(v => (double)v).ToArray();
+        }
+
+        var width = table.Shape[1];
+        return table.Data.Slice(step.Id * width, width).ToArray().Select(v => (double)v).ToArray();
+    }
+
+    // nn.Linear by its definition: y = W x + b, on the float64 recurrent output.
+    private double[] Head(double[] x)
+    {
+        if (Weights.HeadWeight is not { } weight)
+        {
+            return x;
+        }
+
+        int outputs = weight.Shape[0], features = weight.Shape[1];
+        var w = weight.Data.Span;
+        var y = new double[outputs];
+        for (var o = 0; o < outputs; o++)
+        {
+            double sum = Weights.HeadBias is { } bias ? bias.Data.Span[o] : 0;
+            for (var k = 0; k < features; k++)
+            {
+                sum += w[o * features + k] * x[k];
+            }
+
+            y[o] = sum;
+        }
+
+        return y;
     }
 
     public void Dispose()
