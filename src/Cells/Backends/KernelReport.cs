@@ -43,8 +43,16 @@ public sealed record KernelReport(string Backend, string Cpu, double Tolerance, 
         var replacement = instead is null
             ? "no other path passed"
             : $"using {instead.Path} instead (max error {Format(instead.MaxError)})";
-        return $"kernel check on {Cpu}: {rejected.Part} {Lower(rejected.Role)} path {rejected.Path} of {Backend} {what}; {replacement}.";
+        return $"kernel check on {Cpu}: {rejected.Part} {Lower(rejected.Role)} path {rejected.Path} of {Backend} {what}; {replacement}.{Hint(rejected)}";
     }
+
+    // libtorch runs its CPU LSTM with oneDNN, whose AVX-512 LSTM is the fault that led to the check; oneDNN reads its
+    // instruction-set cap once, from the native environment, so only the operator can set it, before the process starts.
+    private string Hint(KernelTrial rejected) =>
+        Backend == "torch:cpu" && rejected.Path.Contains("libtorch-lstm", StringComparison.Ordinal)
+            && Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is null
+            ? " libtorch's CPU LSTM is oneDNN's; starting the process with ONEDNN_MAX_CPU_ISA=AVX2 in its environment avoids the fault of its AVX-512 LSTM (libtorch 2.10 on AMD Zen 5) and keeps the faster kernel."
+            : string.Empty;
 
     private static string Lower(KernelRole role) => role.ToString().ToLowerInvariant();
 }

@@ -107,6 +107,26 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.EndsWith("51 passed, 0 failed", Output(replay).TrimEnd(), StringComparison.Ordinal);
     }
 
+    // The Managed backend's element-wise math (TensorPrimitives) takes the widest vectors the runtime offers, so the
+    // narrower paths run only in a runtime told not to use the wider ones: without AVX-512, and without any intrinsics.
+    [Theory]
+    [InlineData("DOTNET_EnableAVX512F", "vector256")]
+    [InlineData("DOTNET_EnableHWIntrinsic", "scalar")]
+    public async Task The_shipped_recordings_pass_in_a_runtime_limited_to_narrower_vectors(string variable, string widest)
+    {
+        foreach (var recording in new[] { "lstm.jsonl", "char-lstm.jsonl" })
+        {
+            using var replay = Start(["replay", Path.Combine(AppContext.BaseDirectory, "recordings", recording)], new Dictionary<string, string?> { [variable] = "0" });
+            await replay.WaitForExitAsync(Guard());
+            Assert.True(replay.ExitCode == 0, Output(replay));
+            // Without intrinsics the widest width is scalar; without AVX-512 it is AVX2's, where the CPU has FMA.
+            var expected = widest == "scalar" || !System.Runtime.Intrinsics.X86.Fma.IsSupported ? "scalar" : "vector256";
+            Assert.Contains($"layer 0 step {expected} ", Output(replay), StringComparison.Ordinal);
+
+            Assert.Matches(@"\d+ passed, 0 failed$", Output(replay).TrimEnd());
+        }
+    }
+
     [Fact]
     public async Task The_replay_command_takes_its_backend_from_STREAMING_BACKEND_and_says_which_kernels_serve()
     {
