@@ -82,6 +82,12 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Matches(@"streaming_stage_elements_total\{stage=""layer 0""\} [1-9]", metrics);
         Assert.Contains("streaming_stage_busy_seconds_total{stage=\"head\"}", metrics, StringComparison.Ordinal);
         Assert.Matches(@"streaming_stage_queue_wait_seconds_total\{stage=""layer 1""\} [0-9.eE+-]*[1-9]", metrics);
+        // The kernel check's verdict: each path tried, the chosen one flagged, none rejected on a correct machine's Managed kernels.
+        Assert.Matches(@"streaming_kernel_max_error\{layer=""0"",role=""step"",path=""(vector512|vector256|scalar)"",chosen=""1"",rejected=""0""\} [0-9.eE+-]+", metrics);
+        Assert.Matches(@"streaming_kernel_max_error\{layer=""head"",role=""head"",path=""[a-z0-9]+"",chosen=""1"",rejected=""0""\}", metrics);
+        Assert.Matches(@"streaming_kernel_worst_error \d(\.\d+)?[eE]-0*([6-9]|[1-9]\d)\b", metrics);
+        Assert.Contains("streaming_kernel_rejected_paths 0", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"streaming_kernel_check_seconds [0-9.]+", metrics);
         serve.Kill();
         await serve.WaitForExitAsync(Guard());
     }
