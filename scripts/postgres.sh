@@ -4,16 +4,16 @@
 # and database the tests use. Runs as root or as a user with sudo. Called by scripts/setup.sh.
 #
 #   STREAMING_PG_USER (default streaming), STREAMING_PG_PASSWORD (default streaming),
-#   STREAMING_PG_DATABASE (default streaming_test), STREAMING_PG_PORT (default 5432)
+#   STREAMING_PG_DATABASE (default streaming_test), RNN_PG_PORT (default 5432)
 #
-# The tests connect with STREAMING_TEST_POSTGRES, which defaults to
+# The tests connect with RNN_TEST_POSTGRES, which defaults to
 #   Host=127.0.0.1;Port=5432;Username=streaming;Password=streaming;Database=streaming_test
 set -euo pipefail
 
 user="${STREAMING_PG_USER:-streaming}"
 password="${STREAMING_PG_PASSWORD:-streaming}"
 database="${STREAMING_PG_DATABASE:-streaming_test}"
-port="${STREAMING_PG_PORT:-5432}"
+port="${RNN_PG_PORT:-5432}"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -33,7 +33,7 @@ fi
 
 cluster_port=$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" { print $3 }')
 if [ "$cluster_port" != "$port" ]; then
-    echo "postgres: cluster $version/main listens on port $cluster_port, not $port; set STREAMING_PG_PORT=$cluster_port and STREAMING_TEST_POSTGRES accordingly" >&2
+    echo "postgres: cluster $version/main listens on port $cluster_port, not $port; set RNN_PG_PORT=$cluster_port and RNN_TEST_POSTGRES accordingly" >&2
     port="$cluster_port"
 fi
 

@@ -30,7 +30,7 @@ public sealed class PythonPackageTests(ITestOutputHelper output)
             info.ArgumentList.Add(argument);
         }
 
-        // serve reads every STREAMING_* variable as a setting and refuses unknown ones (STREAMING_TEST_POSTGRES, say);
+        // serve reads every STREAMING_* variable as a setting and refuses unknown ones (a stray STREAMING_PORT, say);
         // the servers the Python tests start run on their flags alone.
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("STREAMING_", StringComparison.OrdinalIgnoreCase)).ToList())
         {

@@ -91,9 +91,9 @@ public sealed partial class ServeProcessTests
         }
     }
 
-    /// <summary>STREAMING_TEST_POSTGRES, or the database scripts/setup.sh creates.</summary>
+    /// <summary>RNN_TEST_POSTGRES, or the database scripts/setup.sh creates.</summary>
     private static string PostgresConnectionString =>
-        Environment.GetEnvironmentVariable("STREAMING_TEST_POSTGRES") is { Length: > 0 } value
+        Environment.GetEnvironmentVariable("RNN_TEST_POSTGRES") is { Length: > 0 } value
             ? value
             : "Host=127.0.0.1;Port=5432;Username=streaming;Password=streaming;Database=streaming_test";
 
@@ -106,7 +106,7 @@ public sealed partial class ServeProcessTests
         }
         catch (Npgsql.NpgsqlException e)
         {
-            Assert.Fail($"PostgreSQL is not reachable with STREAMING_TEST_POSTGRES or the default the set-up creates: {e.Message}. Run scripts/setup.sh, which installs and starts PostgreSQL and creates the test role and database.");
+            Assert.Fail($"PostgreSQL is not reachable with RNN_TEST_POSTGRES or the default the set-up creates: {e.Message}. Run scripts/setup.sh, which installs and starts PostgreSQL and creates the test role and database.");
         }
 
         await using var command = connection.CreateCommand();

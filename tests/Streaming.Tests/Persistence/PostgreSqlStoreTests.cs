@@ -3,7 +3,7 @@ using Streaming.Persistence;
 namespace Streaming.Tests.Persistence;
 
 /// <summary>
-/// The store contract on the PostgreSQL that scripts/setup.sh starts (or STREAMING_TEST_POSTGRES), each test in a
+/// The store contract on the PostgreSQL that scripts/setup.sh starts (or RNN_TEST_POSTGRES), each test in a
 /// schema of its own. These tests fail, never skip, when PostgreSQL cannot be reached.
 /// </summary>
 public sealed class PostgreSqlStoreTests : SqlStoreContract

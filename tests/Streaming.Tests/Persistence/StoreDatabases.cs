@@ -10,9 +10,9 @@ internal static class StoreDatabases
     /// <summary>The role and database scripts/setup.sh (scripts/postgres.sh) creates.</summary>
     public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=streaming;Password=streaming;Database=streaming_test";
 
-    /// <summary>STREAMING_TEST_POSTGRES, or the database scripts/setup.sh creates.</summary>
+    /// <summary>RNN_TEST_POSTGRES, or the database scripts/setup.sh creates.</summary>
     public static string PostgresConnectionString =>
-        Environment.GetEnvironmentVariable("STREAMING_TEST_POSTGRES") is { Length: > 0 } value ? value : DefaultPostgres;
+        Environment.GetEnvironmentVariable("RNN_TEST_POSTGRES") is { Length: > 0 } value ? value : DefaultPostgres;
 
     /// <summary>A unique lower-case name for a table or schema.</summary>
     public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid().ToString("N")[..16]}";
@@ -30,7 +30,7 @@ internal static class StoreDatabases
         }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {
-            Assert.Fail($"PostgreSQL is not reachable with STREAMING_TEST_POSTGRES (or the default '{DefaultPostgres}', password hidden below): {e.Message}. Run scripts/setup.sh, which installs and starts PostgreSQL and creates the test role and database.");
+            Assert.Fail($"PostgreSQL is not reachable with RNN_TEST_POSTGRES (or the default '{DefaultPostgres}', password hidden below): {e.Message}. Run scripts/setup.sh, which installs and starts PostgreSQL and creates the test role and database.");
         }
     }
 
