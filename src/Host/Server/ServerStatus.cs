@@ -15,7 +15,9 @@ internal static class ServerStatus
     /// </summary>
     public static StatusFrame? For(ulong nonce, bool ready, KernelReport report, FrameCodec codec)
     {
-        var whole = new StatusFrame(nonce, ready, report.Backend, report.Cpu, report.Duration, report.Tolerance, report.Trials.Select(Kernel).ToArray());
+        // Rounded as the start-up log rounds it, so that both name the same milliseconds.
+        var checkTime = TimeSpan.FromMilliseconds(Math.Round(report.Duration.TotalMilliseconds, MidpointRounding.AwayFromZero));
+        var whole = new StatusFrame(nonce, ready, report.Backend, report.Cpu, checkTime, report.Tolerance, report.Trials.Select(Kernel).ToArray());
         if (Fits(whole, codec))
         {
             return whole;

@@ -40,7 +40,7 @@ public sealed class StatusTests
         var report = scope.Engine.Kernels;
         Assert.True(status.Ready);
         Assert.Equal((report.Backend, report.Cpu, report.Tolerance), (status.Backend, status.Cpu, status.Tolerance));
-        Assert.Equal(Math.Floor(report.Duration.TotalMilliseconds), status.CheckTime.TotalMilliseconds);
+        Assert.Equal(Math.Round(report.Duration.TotalMilliseconds, MidpointRounding.AwayFromZero), status.CheckTime.TotalMilliseconds);
         Assert.Equal(
             report.Trials.Select(t => (t.Layer, t.Role.ToString().ToLowerInvariant(), t.Path, t.MaxError, t.Chosen ? KernelVerdict.Chosen : KernelVerdict.Rejected)),
             status.Kernels.Select(k => (k.Layer, k.Role, k.Path, k.MaxError, k.Verdict)));
@@ -55,7 +55,7 @@ public sealed class StatusTests
         await using var client = await StreamingClient.ConnectAsync("127.0.0.1", scope.Port);
         var status = await client.StatusAsync();
 
-        Assert.Equal(new StatusFrame(status.Nonce, true, "torch:cpu", "AMD Ryzen 9 9950X (znver5; avx512f)", TimeSpan.FromMilliseconds(41), 1e-5,
+        Assert.Equal(new StatusFrame(status.Nonce, true, "torch:cpu", "AMD Ryzen 9 9950X (znver5; avx512f)", TimeSpan.FromMilliseconds(42), 1e-5,
         [
             new KernelStatus(0, "step", "libtorch-lstm", 3.5e-3, KernelVerdict.Rejected),
             new KernelStatus(0, "step", "addmm-cells", 2.9802322387695312e-8, KernelVerdict.Chosen),
