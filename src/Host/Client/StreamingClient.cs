@@ -159,6 +159,18 @@ public sealed class StreamingClient : IAsyncDisposable
         return Stopwatch.GetElapsedTime(started);
     }
 
+    /// <summary>
+    /// Asks the server for its status: whether it serves session requests (<see cref="StatusFrame.Ready"/>) and what the
+    /// kernel check of its backend found: the compute path each role of each layer serves with, the paths rejected on the
+    /// server's machine, and their errors against the float64 reference of PyTorch's equations.
+    /// </summary>
+    /// <exception cref="StreamingClientException">
+    /// The connection ended first, for instance because the server sent a malformed Status, or because it predates the
+    /// Status frame and refused the request as <see cref="ProtocolErrorCode.UnknownFrameType"/>.
+    /// </exception>
+    public Task<StatusFrame> StatusAsync() =>
+        Send(nonce => new StatusRequestFrame(nonce), PendingRequest.Of(frame => frame as StatusFrame));
+
     /// <summary>Closes the connection; unanswered requests fail with a <see cref="StreamingClientException"/>. The server keeps the sessions open.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -300,6 +312,13 @@ public sealed class StreamingClient : IAsyncDisposable
                         }
 
                         break;
+                    case StatusFrame status:
+                        if (_pending.TryRemove(status.Nonce, out var asked))
+                        {
+                            asked.Accept(status);
+                        }
+
+                        break;
                     case SessionFrame reply when _pending.TryGetValue(reply.Sequence, out var request):
                         if (request.Accept(reply))
                         {
@@ -308,6 +327,8 @@ public sealed class StreamingClient : IAsyncDisposable
 
                         break;
                     default:
+                        // A reply nothing waits for, or a frame only clients send (a StatusRequest, a Token): a client
+                        // sends no Error frames, so it ignores it.
                         break;
                 }
             }

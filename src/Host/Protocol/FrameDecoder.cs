@@ -3,7 +3,10 @@ namespace Streaming.Host.Protocol;
 /// <summary>The body layout of every frame type, read side; docs/protocol.md has the same layouts as tables.</summary>
 internal static class FrameDecoder
 {
-    public static bool IsKnown(byte type) => type is >= 0x01 and <= 0x05 or >= 0x10 and <= 0x16 or >= 0x20 and <= 0x23;
+    /// <summary>The fewest bytes one kernel entry of a Status takes: layer, two empty strings, max error, verdict.</summary>
+    private const int MinKernelBytes = 2 + 2 + 2 + 8 + 1;
+
+    public static bool IsKnown(byte type) => type is >= 0x01 and <= 0x07 or >= 0x10 and <= 0x16 or >= 0x20 and <= 0x23;
 
     /// <summary>Decodes the body (the bytes after the type byte) of a frame of a known type.</summary>
     public static Frame Body(FrameType type, ReadOnlySpan<byte> body)
@@ -20,6 +23,8 @@ internal static class FrameDecoder
             FrameType.Ping => new PingFrame(reader.U64("nonce")),
             FrameType.Pong => new PongFrame(reader.U64("nonce")),
             FrameType.Error => Error(ref reader),
+            FrameType.StatusRequest => new StatusRequestFrame(reader.U64("nonce")),
+            FrameType.Status => Status(ref reader),
             FrameType.Open => Open(ref reader),
             FrameType.Token => Token(ref reader),
             FrameType.SnapshotRequest => Header(ref reader, (s, q) => new SnapshotRequestFrame(s, q)),
@@ -95,6 +100,66 @@ internal static class FrameDecoder
 
         return frame;
     }
+
+    private static StatusFrame Status(ref FrameReader reader)
+    {
+        var nonce = reader.U64("nonce");
+        var ready = reader.U8("ready flag") switch
+        {
+            0 => false,
+            1 => true,
+            var other => throw reader.Malformed($"the ready flag is {other}; expected 0 (not ready) or 1 (ready)."),
+        };
+        var backend = reader.String("backend");
+        var cpu = reader.String("cpu");
+        var checkTime = TimeSpan.FromMilliseconds(reader.U32("check milliseconds"));
+        var tolerance = reader.F64("tolerance");
+        if (!double.IsFinite(tolerance) || tolerance < 0)
+        {
+            throw reader.Malformed($"the tolerance is {Show(tolerance)}; expected a finite number, 0 or more.");
+        }
+
+        int count = reader.U16("kernel count");
+        if (count > reader.Remaining / MinKernelBytes)
+        {
+            throw reader.Malformed($"the kernel count is {count}, which needs at least {count * MinKernelBytes} byte(s) ({MinKernelBytes} per kernel), but only {reader.Remaining} remain.");
+        }
+
+        var kernels = new KernelStatus[count];
+        for (var i = 0; i < count; i++)
+        {
+            kernels[i] = Kernel(ref reader, i);
+        }
+
+        return new StatusFrame(nonce, ready, backend, cpu, checkTime, tolerance, kernels);
+    }
+
+    private static KernelStatus Kernel(ref FrameReader reader, int index)
+    {
+        var layer = reader.I16($"layer of kernel {index}");
+        if (layer < -1)
+        {
+            throw reader.Malformed($"the layer of kernel {index} is {layer}; expected -1 (the head) or 0 and up.");
+        }
+
+        var role = reader.String($"role of kernel {index}");
+        var path = reader.String($"path of kernel {index}");
+        var error = reader.F64($"max error of kernel {index}");
+        if (double.IsNaN(error) || error < 0)
+        {
+            throw reader.Malformed($"the max error of kernel {index} is {Show(error)}; expected 0 or more, or +infinity for a path that failed.");
+        }
+
+        var verdict = reader.U8($"verdict of kernel {index}");
+        if (verdict > (byte)KernelVerdict.Chosen)
+        {
+            throw reader.Malformed($"the verdict of kernel {index} is {verdict}; expected 0 (rejected), 1 (passed, not used) or 2 (chosen).");
+        }
+
+        return new KernelStatus(layer == -1 ? null : layer, role, path, error, (KernelVerdict)verdict);
+    }
+
+    private static string Show(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static T Header<T>(ref FrameReader reader, Func<string, ulong, T> create)
     {

@@ -37,6 +37,12 @@ internal static class FrameEncoder
             case ErrorFrame error:
                 Error(ref w, error, limits);
                 break;
+            case StatusRequestFrame request:
+                w.U64(request.Nonce);
+                break;
+            case StatusFrame status:
+                Status(ref w, status);
+                break;
             case OpenFrame open:
                 SessionHeader(ref w, open);
                 String(ref w, open.Model, "model name", open);
@@ -178,6 +184,64 @@ internal static class FrameEncoder
             w.I64(at);
         }
     }
+
+    private static void Status(ref FrameWriter w, StatusFrame status)
+    {
+        var milliseconds = Math.Floor(status.CheckTime.TotalMilliseconds);
+        if (milliseconds is < 0 or > uint.MaxValue)
+        {
+            throw Invalid(status, $"the check time is {status.CheckTime}; expected 0 to {uint.MaxValue} ms.");
+        }
+
+        if (!double.IsFinite(status.Tolerance) || status.Tolerance < 0)
+        {
+            throw Invalid(status, $"the tolerance is {Show(status.Tolerance)}; expected a finite number, 0 or more.");
+        }
+
+        if (status.Kernels.Count > ushort.MaxValue)
+        {
+            throw Invalid(status, $"it carries {status.Kernels.Count} kernels; expected at most {ushort.MaxValue}.");
+        }
+
+        w.U64(status.Nonce);
+        w.U8(status.Ready ? (byte)1 : (byte)0);
+        String(ref w, status.Backend, "backend", status);
+        String(ref w, status.Cpu, "cpu", status);
+        w.U32((uint)milliseconds);
+        w.F64(status.Tolerance);
+        w.U16((ushort)status.Kernels.Count);
+        for (var i = 0; i < status.Kernels.Count; i++)
+        {
+            Kernel(ref w, status, i);
+        }
+    }
+
+    private static void Kernel(ref FrameWriter w, StatusFrame status, int index)
+    {
+        var kernel = status.Kernels[index] ?? throw Invalid(status, $"kernel {index} is null; expected a KernelStatus.");
+        if (kernel.Layer is < 0 or > short.MaxValue)
+        {
+            throw Invalid(status, $"the layer of kernel {index} is {kernel.Layer}; expected 0 to {short.MaxValue}, or null for the head.");
+        }
+
+        if (double.IsNaN(kernel.MaxError) || kernel.MaxError < 0)
+        {
+            throw Invalid(status, $"the max error of kernel {index} is {Show(kernel.MaxError)}; expected 0 or more, or +infinity for a path that failed.");
+        }
+
+        if (!Enum.IsDefined(kernel.Verdict))
+        {
+            throw Invalid(status, $"the verdict of kernel {index} is {(byte)kernel.Verdict}; expected 0 (rejected), 1 (passed, not used) or 2 (chosen).");
+        }
+
+        w.I16((short)(kernel.Layer ?? -1));
+        String(ref w, kernel.Role, $"role of kernel {index}", status);
+        String(ref w, kernel.Path, $"path of kernel {index}", status);
+        w.F64(kernel.MaxError);
+        w.U8((byte)kernel.Verdict);
+    }
+
+    private static string Show(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Replay(ref FrameWriter w, ReplayFrame replay)
     {

@@ -34,6 +34,8 @@ internal ref struct FrameReader
 
     public ushort U16(string what) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, what));
 
+    public short I16(string what) => BinaryPrimitives.ReadInt16LittleEndian(Take(2, what));
+
     public uint U32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
 
     public int I32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Take(4, what));
@@ -41,6 +43,8 @@ internal ref struct FrameReader
     public ulong U64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
 
     public long I64(string what) => BinaryPrimitives.ReadInt64LittleEndian(Take(8, what));
+
+    public double F64(string what) => BinaryPrimitives.ReadDoubleLittleEndian(Take(8, what));
 
     /// <summary>A u32 count or size that must fit an int (any real one does: frames are at most 1 GiB).</summary>
     public int Count(string what)

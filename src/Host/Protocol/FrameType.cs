@@ -1,8 +1,8 @@
 namespace Streaming.Host.Protocol;
 
 /// <summary>
-/// The type byte that follows a frame's length prefix. 0x0_ frames go either way or set up the
-/// connection, 0x1_ frames go from client to server, 0x2_ frames from server to client.
+/// The type byte that follows a frame's length prefix. 0x0_ frames are about the connection (only Error
+/// carries a session header), 0x1_ frames go from client to server, 0x2_ frames from server to client.
 /// </summary>
 public enum FrameType : byte
 {
@@ -20,6 +20,12 @@ public enum FrameType : byte
 
     /// <summary>Server to client: a refused frame or a connection-level violation.</summary>
     Error = 0x05,
+
+    /// <summary>Client to server: asks for a <see cref="Status"/> with the same nonce.</summary>
+    StatusRequest = 0x06,
+
+    /// <summary>Server to client: whether the server serves, and what its kernel check found.</summary>
+    Status = 0x07,
 
     /// <summary>Client to server: opens a session, optionally from h0/c0.</summary>
     Open = 0x10,

@@ -47,6 +47,8 @@ internal ref struct FrameWriter
         Length += 2;
     }
 
+    public void I16(short value) => U16(unchecked((ushort)value));
+
     public void U32(uint value)
     {
         if (!_measuring)
@@ -70,6 +72,9 @@ internal ref struct FrameWriter
     }
 
     public void I64(long value) => U64(unchecked((ulong)value));
+
+    /// <summary>An IEEE 754 binary64, every bit as is.</summary>
+    public void F64(double value) => U64(BitConverter.DoubleToUInt64Bits(value));
 
     public void Bytes(ReadOnlySpan<byte> bytes)
     {

@@ -239,6 +239,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                     return;
                 case PongFrame:
                     return;
+                case StatusRequestFrame request:
+                    Enqueue(Status(request));
+                    return;
                 case SessionFrame request when RequestDispatcher.KindOf(request) is { } kind:
                     OnRequest(request, kind);
                     return;
@@ -250,6 +253,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                     return;
             }
         }
+
+        /// <summary>The answer to a StatusRequest: ready while the server runs and reads frames, not once it drains.</summary>
+        private Frame Status(StatusRequestFrame request) =>
+            (Frame?)ServerStatus.For(request.Nonce, ready: !_context.Draining.IsCancellationRequested, _context.Sessions.Kernels, _context.Codec)
+            ?? new ErrorFrame("", 0, (ushort)ProtocolErrorCode.InternalError,
+                $"the Status answering nonce {request.Nonce} cannot be sent: even its chosen kernels take more than the maximum frame size of {_limits.MaxFrameBytes} bytes.");
 
         private static ErrorFrame Unexpected(string session, ulong sequence, FrameType type) =>
             new(session, sequence, (ushort)ProtocolErrorCode.UnexpectedFrame, type == FrameType.Hello

@@ -7,6 +7,20 @@ public sealed class FrameLayoutTests
 {
     private readonly FrameCodec _codec = new();
 
+    /// <summary>The Status example of docs/protocol.md, field by field.</summary>
+    private const string DocumentedStatusHex =
+        "6B000000 | 07 | 0700000000000000 | 01 | 0700 6D616E61676564 | 0300 783836 | 0C000000 | F168E388B5F8E43E | 0300" +
+        " | 0000 | 0400 73746570 | 0400 76353132 | 000000000000F07F | 00" +
+        " | 0000 | 0400 73746570 | 0400 76323536 | 000000000000B03E | 02" +
+        " | FFFF | 0400 68656164 | 0400 76323536 | 0000000000000000 | 02";
+
+    private static readonly StatusFrame DocumentedStatus = new(7, true, "managed", "x86", TimeSpan.FromMilliseconds(12), 1e-5,
+    [
+        new KernelStatus(0, "step", "v512", double.PositiveInfinity, KernelVerdict.Rejected),
+        new KernelStatus(0, "step", "v256", Math.Pow(2, -20), KernelVerdict.Chosen),
+        new KernelStatus(null, "head", "v256", 0, KernelVerdict.Chosen),
+    ]);
+
     public static TheoryData<string, Frame> Layouts => new()
     {
         { "07000000 | 01 | 524E4E50 | 0100", HelloFrame.Current },
@@ -23,6 +37,8 @@ public sealed class FrameLayoutTests
         { "10000000 | 11 | 0500000000000000 | 0161 | 01 | FEFFFFFF", TokenFrame.OfId("a", 5, -2) },
         { "1C000000 | 11 | 0500000000000000 | 0161 | 00 | 01000000 | 0000803F | 0300000000000000", TokenFrame.OfVector("a", 5, new[] { 1f }, position: 3) },
         { "18000000 | 11 | 0500000000000000 | 0161 | 01 | FEFFFFFF | 0001000000000000", TokenFrame.OfId("a", 5, -2, position: 256) },
+        { "09000000 | 06 | 0700000000000000", new StatusRequestFrame(7) },
+        { DocumentedStatusHex, DocumentedStatus },
         { "0B000000 | 12 | 0600000000000000 | 0161", new SnapshotRequestFrame("a", 6) },
         { "11000000 | 13 | 0600000000000000 | 0161 | 02000000 ABCD", new RestoreFrame("a", 6, new byte[] { 0xAB, 0xCD }) },
         { "28000000 | 14 | 0200000000000000 | 0172 | 00 | 01000000 | 02000000 | 0000803F 00000040 | 01000000 0000003F | 00000000",
@@ -47,9 +63,43 @@ public sealed class FrameLayoutTests
     }
 
     [Fact]
+    public void The_status_example_of_the_protocol_document_is_the_frame_it_describes()
+    {
+        var page = ProtocolPage();
+        var section = page.IndexOf("### Status (0x07)", StringComparison.Ordinal);
+        var start = page.IndexOf("```\n", section, StringComparison.Ordinal) + 4;
+        var example = page[start..page.IndexOf("```", start, StringComparison.Ordinal)];
+        Assert.Equal(Convert.ToHexString(Raw.Hex(DocumentedStatusHex)), Convert.ToHexString(Raw.Hex(example.ReplaceLineEndings(" "))));
+        Assert.Equal(DocumentedStatus, _codec.Decode(Raw.Hex(example.ReplaceLineEndings(" "))));
+    }
+
+    [Fact]
+    public void Every_inline_hex_example_of_the_protocol_document_decodes_and_encodes_back_to_itself()
+    {
+        var examples = System.Text.RegularExpressions.Regex.Matches(ProtocolPage(), "`([0-9A-F]{8}(?: [0-9A-F]+)+)`")
+            .Select(m => Raw.Hex(m.Groups[1].Value))
+            .ToList();
+        Assert.True(examples.Count >= 5, $"found {examples.Count} examples");
+        Assert.All(examples, bytes => Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(_codec.Encode(_codec.Decode(bytes)))));
+        Assert.Contains(examples, bytes => _codec.Decode(bytes) is StatusRequestFrame { Nonce: 7 });
+    }
+
+    [Fact]
     public void Every_frame_type_has_a_documented_layout()
     {
         var documented = Layouts.Select(row => ((Frame)row[1]).Type).ToHashSet();
         Assert.Equal(Enum.GetValues<FrameType>().OrderBy(t => t), documented.OrderBy(t => t));
+    }
+
+    private static string ProtocolPage()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "docs", "protocol.md")))
+        {
+            folder = folder.Parent;
+        }
+
+        Assert.NotNull(folder);
+        return File.ReadAllText(Path.Combine(folder.FullName, "docs", "protocol.md"));
     }
 }

@@ -80,7 +80,7 @@ public sealed class FramingViolationTests
 
     [Theory]
     [InlineData(0x00)]
-    [InlineData(0x06)]
+    [InlineData(0x08)]
     [InlineData(0x0F)]
     [InlineData(0x17)]
     [InlineData(0x1F)]
@@ -92,7 +92,7 @@ public sealed class FramingViolationTests
         var error = Assert.Throws<ProtocolException>(() => _codec.Decode(Raw.Frame(type, Raw.Header(1, "a"))));
         Assert.Equal(ProtocolErrorCode.UnknownFrameType, error.Code);
         Assert.True(error.ClosesConnection);
-        Assert.StartsWith($"frame type 0x{type:X2} is unknown; expected 0x01-0x05, 0x10-0x16 or 0x20-0x23", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"frame type 0x{type:X2} is unknown; expected 0x01-0x07, 0x10-0x16 or 0x20-0x23", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -40,6 +40,16 @@ internal static class Raw
 
     public static byte[] I64(long value) => U64(unchecked((ulong)value));
 
+    public static byte[] I16(short value) => U16(unchecked((ushort)value));
+
+    public static byte[] F64(double value) => U64(BitConverter.DoubleToUInt64Bits(value));
+
+    /// <summary>A str16: u16 byte count, then the UTF-8 bytes.</summary>
+    public static byte[] Str(string value) => Str(Encoding.UTF8.GetBytes(value));
+
+    /// <summary>A str16 of raw bytes, valid UTF-8 or not.</summary>
+    public static byte[] Str(byte[] bytes) => U16((ushort)bytes.Length).Concat(bytes).ToArray();
+
     public static byte[] Floats(params float[] values) => values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();
 
     public static byte[] Hex(string hex) => Convert.FromHexString(hex.Replace(" ", "", StringComparison.Ordinal).Replace("|", "", StringComparison.Ordinal));

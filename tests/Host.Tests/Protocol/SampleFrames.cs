@@ -18,6 +18,18 @@ internal static class SampleFrames
             new ProtocolLimits { MaxFrameBytes = 4096, MaxSessionsPerConnection = 3, MaxTokensInFlightPerSession = 1, IdleTimeout = TimeSpan.Zero });
         yield return new PingFrame(0);
         yield return new PongFrame(ulong.MaxValue);
+        yield return new StatusRequestFrame(0);
+        yield return new StatusRequestFrame(ulong.MaxValue);
+        yield return new StatusFrame(1, false, "", "", TimeSpan.Zero, 0, []);
+        yield return new StatusFrame(ulong.MaxValue, true, "torch:cpu", "AMD Ryzen 9 9950X (znver5; avx512f, avx2) ✓", TimeSpan.FromMilliseconds(uint.MaxValue), 1e-5,
+        [
+            new KernelStatus(0, "step", "libtorch-lstm", double.PositiveInfinity, KernelVerdict.Rejected),
+            new KernelStatus(0, "step", "addmm-cells", 2.9802322387695312e-8, KernelVerdict.Chosen),
+            new KernelStatus(0, "bulk", "libtorch-lstm", 0.125, KernelVerdict.Rejected),
+            new KernelStatus(0, "bulk", "addmm-cells", double.Epsilon, KernelVerdict.Chosen),
+            new KernelStatus(short.MaxValue, "bulk", "vector256", 1e-6, KernelVerdict.Passed),
+            new KernelStatus(null, "head", "", -0.0, KernelVerdict.Chosen),
+        ]);
         yield return new ErrorFrame("a", 7, 1, "token vector has 3 values; expected 4");
         yield return new ErrorFrame("", 0, (ushort)ProtocolErrorCode.FrameTooLarge, "the length prefix declares too much");
         yield return new ErrorFrame("s", ulong.MaxValue, 65535, "");
@@ -81,7 +93,7 @@ internal static class SampleFrames
         var sequence = (ulong)random.NextInt64();
         var steps = random.Next(5);
         var width = 1 + random.Next(6);
-        return random.Next(16) switch
+        return random.Next(18) switch
         {
             0 => new HelloFrame((ushort)random.Next(65536)),
             1 => new WelcomeFrame((ushort)random.Next(65536), Session(), (TokenKind)random.Next(2), random.Next(), random.Next(),
@@ -103,8 +115,23 @@ internal static class SampleFrames
             12 => new OutputFrame(Session(), sequence, random.NextInt64(), Floats(random.Next(40))),
             13 => new SnapshotReplyFrame(Session(), sequence, Enumerable.Range(0, random.Next(64)).Select(_ => (byte)random.Next(256)).ToArray()),
             14 => new ReplayOutputsFrame(Session(), sequence, random.NextInt64(), steps, width, Floats(steps * width)),
+            15 => new StatusRequestFrame((ulong)random.NextInt64()),
+            16 => RandomStatus(random),
             _ => new AckFrame(Session(), sequence, new[] { FrameType.Open, FrameType.Restore, FrameType.Reset, FrameType.Close }[random.Next(4)]),
         };
+    }
+
+    /// <summary>A Status with random fields and up to eight kernels of every verdict; errors include 0 and infinity.</summary>
+    private static StatusFrame RandomStatus(Random random)
+    {
+        var kernels = Enumerable.Range(0, random.Next(9)).Select(_ => new KernelStatus(
+            random.Next(4) == 0 ? null : random.Next(short.MaxValue + 1),
+            new[] { "step", "bulk", "head", "" }[random.Next(4)],
+            "path-" + random.Next(100),
+            random.Next(5) switch { 0 => 0, 1 => double.PositiveInfinity, _ => random.NextDouble() * Math.Pow(10, -random.Next(12)) },
+            (KernelVerdict)random.Next(3))).ToArray();
+        return new StatusFrame((ulong)random.NextInt64(), random.Next(2) == 0, "backend-" + random.Next(10), "cpu " + random.Next(1000),
+            TimeSpan.FromMilliseconds(random.Next()), random.NextDouble(), kernels);
     }
 
     /// <summary>An Error of a random code; DuplicateToken and PositionAhead (often drawn) carry a position.</summary>

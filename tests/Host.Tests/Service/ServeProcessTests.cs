@@ -5,6 +5,8 @@ using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Sequences;
 using Streaming.Host.Client;
+using Streaming.Host.Protocol;
+using Host.Tests.Server;
 
 namespace Host.Tests.Service;
 
@@ -49,6 +51,7 @@ public sealed partial class ServeProcessTests : IDisposable
             await health.WaitForExitAsync(Guard());
             Assert.Equal(0, health.ExitCode);
             Assert.Contains("healthy: 127.0.0.1:", Output(health), StringComparison.Ordinal);
+            AssertHealthNamesTheLoggedKernels(Output(serve), Output(health));
         }
 
         using (var kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -100,6 +103,83 @@ public sealed partial class ServeProcessTests : IDisposable
         await health.WaitForExitAsync(Guard());
         Assert.Equal(1, health.ExitCode);
         Assert.Contains($"unhealthy: 127.0.0.1:{port}", Output(health), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_health_check_warns_of_each_rejected_path_and_names_the_one_used_instead()
+    {
+        var status = new StatusFrame(0, true, "torch:cpu", "AMD Ryzen 9 9950X (znver5; avx512f)", TimeSpan.FromMilliseconds(37), 1e-5,
+        [
+            new KernelStatus(0, "step", "libtorch-lstm", 3.5e-3, KernelVerdict.Rejected),
+            new KernelStatus(0, "step", "addmm-cells", 2.98e-8, KernelVerdict.Chosen),
+            new KernelStatus(0, "bulk", "libtorch-lstm", double.PositiveInfinity, KernelVerdict.Rejected),
+            new KernelStatus(0, "bulk", "addmm-cells", 5.96e-8, KernelVerdict.Chosen),
+            new KernelStatus(null, "head", "addmm", 1.19e-7, KernelVerdict.Chosen),
+        ]);
+        await using var server = ScriptedServer.Start(frame => frame switch
+        {
+            PingFrame ping => [ScriptedServer.Encode(new PongFrame(ping.Nonce))],
+            StatusRequestFrame request => [ScriptedServer.Encode(status with { Nonce = request.Nonce })],
+            _ => [],
+        });
+        using var health = Start("health", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await health.WaitForExitAsync(Guard());
+        var output = Output(health);
+        Assert.True(health.ExitCode == 0, output);
+        Assert.Contains($"healthy: 127.0.0.1:{server.Port} serves 'scripted', ping ", output, StringComparison.Ordinal);
+        Assert.Contains("  layer 0 step addmm-cells: max error 2.98e-8", output, StringComparison.Ordinal);
+        Assert.Contains("  layer 0 bulk addmm-cells: max error 5.96e-8", output, StringComparison.Ordinal);
+        Assert.Contains("  head addmm: max error 1.19e-7", output, StringComparison.Ordinal);
+        Assert.Contains("worst error 1.19e-7 (tolerance 1.00e-5); kernels checked in 37 ms by torch:cpu on AMD Ryzen 9 9950X (znver5; avx512f)", output, StringComparison.Ordinal);
+        Assert.Contains("warning: layer 0 step path libtorch-lstm was rejected (max error 3.50e-3, tolerance 1.00e-5); the server uses addmm-cells instead.", output, StringComparison.Ordinal);
+        Assert.Contains("warning: layer 0 bulk path libtorch-lstm was rejected (max error infinite, tolerance 1.00e-5); the server uses addmm-cells instead.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("libtorch-lstm: max error", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_health_check_fails_when_the_server_answers_but_is_not_ready()
+    {
+        await using var server = ScriptedServer.Start(frame => frame switch
+        {
+            PingFrame ping => [ScriptedServer.Encode(new PongFrame(ping.Nonce))],
+            StatusRequestFrame request => [ScriptedServer.Encode(new StatusFrame(request.Nonce, false, "managed", "cpu", TimeSpan.Zero, 1e-5, []))],
+            _ => [],
+        });
+        using var health = Start("health", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await health.WaitForExitAsync(Guard());
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains($"unhealthy: 127.0.0.1:{server.Port}: the server answers but is not ready (starting, stopping or not yet part of its cluster).", Output(health), StringComparison.Ordinal);
+        Assert.DoesNotMatch("(?m)^healthy:", Output(health));
+    }
+
+    [Fact]
+    public async Task The_health_check_fails_on_a_malformed_status_naming_the_field()
+    {
+        await using var server = ScriptedServer.Start(frame => frame switch
+        {
+            PingFrame ping => [ScriptedServer.Encode(new PongFrame(ping.Nonce))],
+            StatusRequestFrame request => [StatusTests.MalformedStatus(request.Nonce)],
+            _ => [],
+        });
+        using var health = Start("health", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await health.WaitForExitAsync(Guard());
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains($"unhealthy: 127.0.0.1:{server.Port}: the server sent a frame this client cannot read: Status frame: the verdict of kernel 0 is 7", Output(health), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_health_check_fails_against_a_server_that_predates_the_status_frame_and_says_so()
+    {
+        await using var server = ScriptedServer.Start(frame => frame switch
+        {
+            PingFrame ping => [ScriptedServer.Encode(new PongFrame(ping.Nonce))],
+            StatusRequestFrame => [ScriptedServer.Encode(new ErrorFrame("", 0, (ushort)ProtocolErrorCode.UnknownFrameType, "frame type 0x06 is unknown."))],
+            _ => [],
+        });
+        using var health = Start("health", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await health.WaitForExitAsync(Guard());
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains("frame type 0x06 is unknown. (a server older than the Status frame refuses the status request).", Output(health), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -209,6 +289,27 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Contains(message, Output(serve), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The health check prints, for each path the server's start-up log names as chosen, a line with its error, and the
+    /// same worst error, check time and CPU: both come from the kernel check the server ran.
+    /// </summary>
+    private static void AssertHealthNamesTheLoggedKernels(string serveLog, string health)
+    {
+        var summary = KernelSummary().Match(serveLog);
+        Assert.True(summary.Success, serveLog);
+        var chosen = LoggedKernel().Matches(summary.Groups["paths"].Value);
+        Assert.NotEmpty(chosen);
+        foreach (Match kernel in chosen)
+        {
+            var part = kernel.Groups["layer"].Success ? $"layer {kernel.Groups["layer"].Value} {kernel.Groups["role"].Value}" : "head";
+            Assert.Contains($"  {part} {kernel.Groups["path"].Value}: max error {kernel.Groups["error"].Value}{Environment.NewLine}", health, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(
+            $"worst error {summary.Groups["worst"].Value} (tolerance {summary.Groups["tolerance"].Value}); kernels checked in {summary.Groups["ms"].Value} ms by managed on {summary.Groups["cpu"].Value}{Environment.NewLine}",
+            health, StringComparison.Ordinal);
+    }
+
     private static Process Start(params string[] arguments) => Start((string.Join('\0', arguments), null, null));
 
     private static Process Start((string Arguments, string? Variable, string? Value) run) =>
@@ -300,6 +401,12 @@ public sealed partial class ServeProcessTests : IDisposable
 
     [GeneratedRegex(@"(""expect"": ?\[)(-?[0-9.eE+-]+)")]
     private static partial Regex TamperedExpect();
+
+    [GeneratedRegex(@"Kernels checked against PyTorch's equations: managed: (?<paths>.*?); worst error (?<worst>\S+) \(tolerance (?<tolerance>\S+)\); checked in (?<ms>\d+) ms on (?<cpu>[^\r\n]+)")]
+    private static partial Regex KernelSummary();
+
+    [GeneratedRegex(@"(?:layer (?<layer>\d+) (?<role>step|bulk)|head head) (?<path>\S+) \((?<error>[^)]+)\)")]
+    private static partial Regex LoggedKernel();
 
     [GeneratedRegex(@"at 127\.0\.0\.1:(\d+) on the")]
     private static partial Regex ServingLine();
