@@ -24,7 +24,7 @@ public sealed record KernelReport(string Backend, string Cpu, double Tolerance, 
 
     /// <summary>One line naming each chosen path with its error, the worst error, the time taken and the CPU.</summary>
     public string Summary =>
-        $"{Backend}: " + string.Join(", ", Chosen.Select(t => $"{t.Part} {Lower(t.Role)} {t.Path} ({Format(t.MaxError)})")) +
+        $"{Backend}: " + string.Join(", ", Chosen.Select(t => $"{t.What} {t.Path} ({Format(t.MaxError)})")) +
         $"; worst error {Format(WorstError)} (tolerance {Format(Tolerance)}); checked in {Duration.TotalMilliseconds:0} ms on {Cpu}";
 
     /// <summary>One warning per rejected path: the CPU, the failing path, the error seen and the path chosen instead.</summary>
@@ -43,7 +43,7 @@ public sealed record KernelReport(string Backend, string Cpu, double Tolerance, 
         var replacement = instead is null
             ? "no other path passed"
             : $"using {instead.Path} instead (max error {Format(instead.MaxError)})";
-        return $"kernel check on {Cpu}: {rejected.Part} {Lower(rejected.Role)} path {rejected.Path} of {Backend} {what}; {replacement}.{Hint(rejected)}";
+        return $"kernel check on {Cpu}: {rejected.What} path {rejected.Path} of {Backend} {what}; {replacement}.{Hint(rejected)}";
     }
 
     // libtorch runs its CPU LSTM with oneDNN, whose AVX-512 LSTM is the fault that led to the check; oneDNN reads its
@@ -53,6 +53,4 @@ public sealed record KernelReport(string Backend, string Cpu, double Tolerance, 
             && Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is null
             ? " libtorch's CPU LSTM is oneDNN's; starting the process with ONEDNN_MAX_CPU_ISA=AVX2 in its environment avoids the fault of its AVX-512 LSTM (libtorch 2.10 on AMD Zen 5) and keeps the faster kernel."
             : string.Empty;
-
-    private static string Lower(KernelRole role) => role.ToString().ToLowerInvariant();
 }

@@ -17,9 +17,12 @@ public sealed record KernelTrial(int? Layer, KernelRole Role, string Path, doubl
     /// <summary>"layer 0" or "head".</summary>
     public string Part => Layer is { } layer ? $"layer {layer}" : "head";
 
+    /// <summary>What the path serves: "layer 0 step", "layer 1 bulk" or "head".</summary>
+    public string What => Layer is { } layer ? $"layer {layer} {Role.ToString().ToLowerInvariant()}" : "head";
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Part} {Role.ToString().ToLowerInvariant()} {Path}: max error {KernelReport.Format(MaxError)}" +
+        $"{What} {Path}: max error {KernelReport.Format(MaxError)}" +
         (Failure is null ? string.Empty : $" (failed: {Failure})") +
         (Chosen ? ", chosen" : Passed ? ", passed" : ", rejected");
 }

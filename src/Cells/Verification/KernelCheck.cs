@@ -95,7 +95,7 @@ internal static class KernelCheck
             var tried = string.Join("; ", trials.Skip(first).Select(t => t.ToString()));
             throw new KernelCheckException(
                 report,
-                $"no compute path of {backend.Name} for {trials[first].Part} {role.ToString().ToLowerInvariant()} agrees with PyTorch's equations (float64 reference, " +
+                $"no compute path of {backend.Name} for {trials[first].What} agrees with PyTorch's equations (float64 reference, " +
                 $"tolerance {KernelReport.Format(Tolerance)}) on {CpuDescription.Current}: {tried}. The backend refuses to serve numbers it cannot trust; " +
                 "try the other backend, or report this CPU.");
         }

@@ -405,7 +405,7 @@ public sealed partial class ServeProcessTests : IDisposable
     [GeneratedRegex(@"Kernels checked against PyTorch's equations: managed: (?<paths>.*?); worst error (?<worst>\S+) \(tolerance (?<tolerance>\S+)\); checked in (?<ms>\d+) ms on (?<cpu>[^\r\n]+)")]
     private static partial Regex KernelSummary();
 
-    [GeneratedRegex(@"(?:layer (?<layer>\d+) (?<role>step|bulk)|head head) (?<path>\S+) \((?<error>[^)]+)\)")]
+    [GeneratedRegex(@"(?:layer (?<layer>\d+) (?<role>step|bulk)|head) (?<path>\S+) \((?<error>[^)]+)\)")]
     private static partial Regex LoggedKernel();
 
     [GeneratedRegex(@"at 127\.0\.0\.1:(\d+) on the")]
