@@ -2,12 +2,16 @@ using System.Globalization;
 using Streaming.Generators;
 using Streaming.Generators.Models;
 using Streaming.Generators.Recordings;
+using Streaming.Generators.Training;
 
 // Generates the example models (config/models) and the recordings (tests/recordings) from libtorch under
 // fixed seeds; the output bytes are the same run to run. Usage:
 //   dotnet run --project tests/Generators                        both, into the repository's folders
 //   dotnet run --project tests/Generators -- models [folder]     the example models (default config/models)
 //   dotnet run --project tests/Generators -- recordings [folder] the recordings and their models (default tests/recordings)
+//   dotnet run -c Release --project tests/Generators -- train [folder]
+//                                                                trains char-english on tests/Generators/Corpus (minutes;
+//                                                                not part of "all"), default config/models
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 // One thread: libtorch's results then do not depend on how the work is split across cores.
@@ -28,6 +32,9 @@ switch (command)
     case "recordings":
         RecordingGenerator.WriteAll(folder ?? RepositoryPaths.Recordings(), Console.Out);
         return 0;
+    case "train":
+        TrainCommand.Run(folder ?? RepositoryPaths.ExampleModels(), Console.Out);
+        return 0;
     case "all" when folder is null:
         ExampleGenerator.WriteAll(RepositoryPaths.ExampleModels(), Console.Out);
         RecordingGenerator.WriteAll(RepositoryPaths.Recordings(), Console.Out);
@@ -38,6 +45,6 @@ switch (command)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Streaming.Generators [models [folder] | recordings [folder]]  (no argument: both, into config/models and tests/recordings)");
+    Console.Error.WriteLine("usage: Streaming.Generators [models [folder] | recordings [folder] | train [folder]]  (no argument: models and recordings, into config/models and tests/recordings)");
     return 2;
 }

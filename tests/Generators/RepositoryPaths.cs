@@ -23,4 +23,7 @@ internal static class RepositoryPaths
     public static string ExampleModels() => Path.Combine(Root(), "config", "models");
 
     public static string Recordings() => Path.Combine(Root(), "tests", "recordings");
+
+    /// <summary>The training texts of the example model char-english (tests/Generators/Corpus).</summary>
+    public static string Corpus() => Path.Combine(Root(), "tests", "Generators", "Corpus");
 }

@@ -6,7 +6,7 @@ namespace Streaming.Generators.Models;
 
 /// <summary>
 /// Writes a model manifest in the format of DESIGN.md (snake_case, PyTorch's constructor arguments), every
-/// recurrent setting spelled out so a reader needs no defaults; key_prefixes only when they differ from the
+/// recurrent setting spelled out so a reader needs no defaults (dropout only when the module had it); key_prefixes only when they differ from the
 /// defaults.
 /// </summary>
 internal static class ManifestWriter
@@ -28,6 +28,12 @@ internal static class ManifestWriter
             json.WriteBoolean("bias", r.Bias);
             json.WriteBoolean("bidirectional", r.Bidirectional);
             json.WriteNumber("proj_size", r.ProjSize);
+            if (r.Dropout != 0)
+            {
+                // Inactive when served; written so the manifest says what the trained module had.
+                json.WriteNumber("dropout", r.Dropout);
+            }
+
             json.WriteEndObject();
             if (spec.Embedding is { } e)
             {
