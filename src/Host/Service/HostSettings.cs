@@ -22,8 +22,8 @@ public sealed record HostSettings
     /// <summary>TCP port (default 7700; 0 picks a free one).</summary>
     public int Port { get; init; } = 7700;
 
-    /// <summary>The model manifest, absolute or relative to the config folder (default models/char-lstm.json).</summary>
-    public string Model { get; init; } = "models/char-lstm.json";
+    /// <summary>The model manifest, absolute or relative to the config folder (default models/char-english.json, the trained example).</summary>
+    public string Model { get; init; } = "models/char-english.json";
 
     /// <summary>Managed or Torch (default Managed).</summary>
     public BackendKind Backend { get; init; } = BackendKind.Managed;

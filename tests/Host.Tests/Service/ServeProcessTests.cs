@@ -32,10 +32,12 @@ public sealed partial class ServeProcessTests : IDisposable
     {
         using var serve = Start("serve", "--port", "0");
         var port = await ListeningPort(serve);
-        int[] ids = [3, 17, 42, 5, 63, 0];
+        // The default model's vocabulary ships beside its manifest, in the host's config folder.
+        var ids = CharVocabulary.Load(Path.Combine(AppContext.BaseDirectory, "config", "models", "char-english.vocab.json")).Encode("The cat");
         await using (var client = await StreamingClient.ConnectAsync("127.0.0.1", port))
         {
-            Assert.Equal("char-lstm", client.Welcome.Model);
+            Assert.Equal("char-english", client.Welcome.Model);
+            Assert.Equal(96, client.Welcome.InputSize);
             await client.OpenAsync("tcp-user");
             var outputs = await Task.WhenAll(ids.Select(id => client.PushAsync("tcp-user", Token.Id(id))));
             var expected = Bulk(ids);
@@ -74,7 +76,8 @@ public sealed partial class ServeProcessTests : IDisposable
         {
             await client.OpenAsync("m");
             await Task.WhenAll(new[] { 1, 2, 3, 4, 5 }.Select(id => client.PushAsync("m", Token.Id(id))));
-            await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("m", Token.Id(64)));
+            // One past the default model's 96 ids.
+            await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("m", Token.Id(96)));
         }
 
         using var http = new HttpClient();
@@ -393,7 +396,7 @@ public sealed partial class ServeProcessTests : IDisposable
 
     private static float[][] Bulk(int[] ids)
     {
-        var manifest = ModelManifest.Load(Path.Combine(AppContext.BaseDirectory, "config", "models", "char-lstm.json"));
+        var manifest = ModelManifest.Load(Path.Combine(AppContext.BaseDirectory, "config", "models", "char-english.json"));
         using var model = new RecurrentModel(RecurrentBackends.Create(manifest.LoadWeights(), BackendOptions.Managed));
         var output = model.Forward(SequenceInput.FromTokenIds(ids, ids.Length, 1)).Output.ToArray();
         return output.Chunk(model.Spec.OutputSize).ToArray();
