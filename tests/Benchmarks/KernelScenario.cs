@@ -40,7 +40,7 @@ internal static class KernelScenario
         var models = new (string Name, ModelWeights Weights)[]
         {
             ("W: LSTM 2 x 256, input 256", Workloads.Weights(Workloads.W, seed: 1)),
-            ("char-lstm (embedding, LSTM 2 x 128, head)", LoadCharLstm()),
+            ("char-lstm (embedding, LSTM 2 x 48, head)", LoadCharLstm()),
         };
         foreach (var (name, weights) in models)
         {
