@@ -50,4 +50,10 @@ public enum ProtocolErrorCode
     /// failing resource); the message says what failed. The connection goes on.
     /// </summary>
     InternalError = 111,
+
+    /// <summary>
+    /// The server holds as many connections as it allows (a limit derived from its descriptor limit): this one is
+    /// refused with this Error, sent at once with an empty session and sequence 0, and closed. Retry later.
+    /// </summary>
+    TooManyConnections = 112,
 }

@@ -13,4 +13,5 @@ internal sealed record ConnectionContext(
     ServerCounters Counters,
     ILogger Logger,
     EndPoint Remote,
-    CancellationToken Draining);
+    CancellationToken Draining,
+    ServerProbes? Probes = null);

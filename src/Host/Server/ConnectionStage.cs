@@ -53,12 +53,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string IdleTimer = "idle";
-        private const string LingerTimer = "linger";
-
-        // How long a closing connection waits, after its last frame, for the client to close its side first: a
-        // close with the client's FIN already in is clean, while closing first risks a reset that could discard
-        // the last frames before the client reads them.
-        private static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
         private readonly ConnectionStage _stage;
         private readonly ConnectionContext _context;
         private readonly ProtocolLimits _limits;
@@ -74,7 +68,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private int _pendingOpens;
         private long _lastFrameTicks;
         private bool _pausedAtLimit;
-        private bool _lingering;
 
         public Logic(ConnectionStage stage)
             : base(stage.Shape)
@@ -98,6 +91,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             // A connection accepted while the server drains is closed before its handshake, with the same Error.
             _drainRegistration = _context.Draining.Register(() => drain());
+            _context.Probes?.ConnectionStarted?.Invoke(this);
             _context.Counters.ConnectionOpened();
             _context.Logger.ConnectionOpened(_context.Remote);
             _lastFrameTicks = Stopwatch.GetTimestamp();
@@ -120,12 +114,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         protected override void OnTimer(object timerKey)
         {
-            if (Equals(timerKey, LingerTimer))
-            {
-                CompleteStage();
-                return;
-            }
-
             var idle = Stopwatch.GetElapsedTime(_lastFrameTicks);
             if (_closing)
             {
@@ -147,13 +135,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private void OnPush()
         {
             var inbound = Grab(_stage.In);
-            if (_lingering)
-            {
-                // Everything has been answered and the last frame sent: whatever else arrives is discarded.
-                Pull(_stage.In);
-                return;
-            }
-
             _context.Counters.FrameReceived();
             _lastFrameTicks = Stopwatch.GetTimestamp();
             if (inbound.Violation is { } violation)
@@ -172,16 +153,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             PullIfRoom();
         }
 
-        private void OnUpstreamFinish()
-        {
-            if (_lingering)
-            {
-                CompleteStage();
-                return;
-            }
-
-            BeginClosing(null);
-        }
+        private void OnUpstreamFinish() => BeginClosing(null);
 
         private void OnUpstreamFailure(Exception error)
         {
@@ -499,25 +471,14 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 Enqueue(farewell);
             }
 
-            // Only once downstream pulls again after the last frame: Akka's TCP stage pulls when the socket has
-            // taken the write, and a close that overtakes a write in flight can leave the connection hanging.
-            if (_outbox.Count > 0 || _lingering || !IsAvailable(_stage.Out))
+            if (_outbox.Count > 0)
             {
                 return;
             }
 
-            if (IsClosed(_stage.In))
-            {
-                CompleteStage();
-                return;
-            }
-
-            _lingering = true;
-            ScheduleOnce(LingerTimer, Linger);
-            if (!HasBeenPulled(_stage.In))
-            {
-                Pull(_stage.In);
-            }
+            // The socket stage writes what it was given, sends its FIN and closes when the client closes its side or at
+            // the close deadline; whatever else the client sends meanwhile is discarded there.
+            CompleteStage();
         }
     }
 }

@@ -10,6 +10,8 @@ internal sealed class ServerCounters
     private long _framesSent;
     private long _pending;
     private long _peakPendingPerConnection;
+    private long _refused;
+    private long _acceptFailures;
 
     public void ConnectionOpened()
     {
@@ -18,6 +20,10 @@ internal sealed class ServerCounters
     }
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _open);
+
+    public void ConnectionRefused() => Interlocked.Increment(ref _refused);
+
+    public void AcceptFailed() => Interlocked.Increment(ref _acceptFailures);
 
     public void FrameReceived() => Interlocked.Increment(ref _framesReceived);
 
@@ -58,6 +64,10 @@ internal sealed class ServerCounters
             Interlocked.Read(ref _framesSent),
             Interlocked.Read(ref _pending),
             (int)Interlocked.Read(ref _peakPendingPerConnection),
-            errors);
+            errors)
+        {
+            ConnectionsRefused = Interlocked.Read(ref _refused),
+            AcceptFailures = Interlocked.Read(ref _acceptFailures),
+        };
     }
 }

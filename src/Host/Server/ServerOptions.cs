@@ -25,6 +25,31 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxPendingPerConnection { get; init; } = 4096;
 
+    /// <summary>
+    /// The most connections the server holds at once; null (the default) derives it from the process's descriptor
+    /// limit (<see cref="DerivedMaxConnections"/>). A connection over it is accepted only to be refused: it gets an
+    /// Error TooManyConnections (112) with an empty session and is closed, before any Welcome.
+    /// </summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>
+    /// How long a closing connection waits, once its last frame is written (or while that write makes no progress),
+    /// for the client to close its side before the server closes the socket anyway (default 2 s).
+    /// </summary>
+    public TimeSpan CloseDeadline { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The connection limit for a process whose soft descriptor limit is <paramref name="descriptors"/> (null:
+    /// unknown or unlimited, which gives 16,384): the limit less a reserve of an eighth of it, at least 64, for the
+    /// runtime, the store, logs, metrics and refusals in progress.
+    /// </summary>
+    public static int DerivedMaxConnections(long? descriptors) => descriptors is { } limit
+        ? (int)Math.Clamp(limit - Math.Max(64, limit / 8), 1, int.MaxValue)
+        : 16_384;
+
+    /// <summary>The connection limit in force: <see cref="MaxConnections"/>, or the one derived from this process's descriptor limit.</summary>
+    public int EffectiveMaxConnections => MaxConnections ?? DerivedMaxConnections(DescriptorLimit.Soft());
+
     /// <summary>Records chosen sessions' requests and replies into a recording file (default none: nothing is recorded).</summary>
     public Recording.TrafficRecorder? Recorder { get; init; }
 
@@ -45,6 +70,18 @@ public sealed record ServerOptions
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, $"server options: Port is {Port}; expected 0 (any free port) to 65535.");
+        }
+
+        if (MaxConnections is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections,
+                $"server options: MaxConnections is {MaxConnections}; expected 1 or more, or null to derive it from the descriptor limit.");
+        }
+
+        if (CloseDeadline <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CloseDeadline), CloseDeadline,
+                $"server options: CloseDeadline is {CloseDeadline}; expected more than zero.");
         }
 
         ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));

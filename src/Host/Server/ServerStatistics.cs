@@ -15,4 +15,11 @@ public sealed record ServerStatistics(
     long FramesSent,
     long Pending,
     int PeakPendingPerConnection,
-    IReadOnlyDictionary<ushort, long> ErrorsByCode);
+    IReadOnlyDictionary<ushort, long> ErrorsByCode)
+{
+    /// <summary>Connections refused because the server held <see cref="StreamingServer.MaxConnections"/> already (each got an Error TooManyConnections, 112).</summary>
+    public long ConnectionsRefused { get; init; }
+
+    /// <summary>Accepts the operating system failed (out of descriptors, buffers or memory); the server waits and retries.</summary>
+    public long AcceptFailures { get; init; }
+}
