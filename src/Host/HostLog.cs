@@ -38,6 +38,9 @@ internal static partial class HostLog
     [LoggerMessage(10, LogLevel.Warning, "Accepting on {Endpoint} again after {Failures} failed accept(s)")]
     public static partial void AcceptRecovered(this ILogger logger, EndPoint endpoint, long failures);
 
+    [LoggerMessage(12, LogLevel.Information, "Holding at most {Limit} connection(s) at once ({Source})")]
+    public static partial void ConnectionLimit(this ILogger logger, int limit, string source);
+
     [LoggerMessage(11, LogLevel.Warning, "Connection {Remote}: refused, {Open} connection(s) open of at most {Limit} (the first refusal since the count was last below the limit; later ones are counted, not logged)")]
     public static partial void ConnectionRefused(this ILogger logger, EndPoint remote, int open, int limit);
 }

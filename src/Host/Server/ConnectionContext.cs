@@ -11,6 +11,7 @@ internal sealed record ConnectionContext(
     FrameCodec Codec,
     ServerOptions Options,
     ServerCounters Counters,
+    PendingBytes Bytes,
     ILogger Logger,
     EndPoint Remote,
     CancellationToken Draining,

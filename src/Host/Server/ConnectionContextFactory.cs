@@ -11,9 +11,10 @@ internal sealed record ConnectionContextFactory(
     FrameCodec Codec,
     ServerOptions Options,
     ServerCounters Counters,
+    PendingBytes Bytes,
     ILogger Logger,
     ServerProbes? Probes)
 {
     public ConnectionContext For(EndPoint remote, CancellationToken draining) =>
-        new(Sessions, Dispatcher, Codec, Options, Counters, Logger, remote, draining, Probes);
+        new(Sessions, Dispatcher, Codec, Options, Counters, Bytes, Logger, remote, draining, Probes);
 }

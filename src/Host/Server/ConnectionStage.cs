@@ -58,13 +58,14 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private readonly ProtocolLimits _limits;
         private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
         private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
-        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted)> _outbox = new();
+        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted, long Bytes)> _outbox = new();
         private Action<PendingReply> _replyReady = _ => { };
         private CancellationTokenRegistration _drainRegistration;
         private bool _handshaken;
         private bool _closing;
         private Frame? _farewell;
         private int _pending;
+        private long _pendingBytes;
         private int _pendingOpens;
         private long _lastFrameTicks;
         private bool _pausedAtLimit;
@@ -107,6 +108,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         {
             _drainRegistration.Dispose();
             _context.Counters.PendingChanged(-_pending, 0);
+            _context.Counters.PendingBytesChanged(-_pendingBytes, 0);
             _context.Counters.ConnectionClosed();
             _context.Logger.ConnectionClosed(_context.Remote);
             _context.Options.ConnectionStopped?.Invoke();
@@ -191,11 +193,18 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnViolation(ProtocolException violation)
         {
-            if (violation.ClosesConnection || !_handshaken)
+            if (!_handshaken)
             {
-                // Before the handshake every problem is fatal: the peer may not speak this protocol at all.
-                Violation(violation.ClosesConnection ? violation : new ProtocolException(ProtocolErrorCode.BadHandshake,
-                    $"the first frame could not be read as a Hello: {violation.Message}"));
+                // Before the handshake every problem is a bad handshake, whatever its kind: the peer may not speak this
+                // protocol at all, and the message keeps what was wrong.
+                Violation(new ProtocolException(ProtocolErrorCode.BadHandshake,
+                    $"the first frame could not be read as a Hello ({violation.Code}): {violation.Message}"));
+                return;
+            }
+
+            if (violation.ClosesConnection)
+            {
+                Violation(violation);
                 return;
             }
 
@@ -261,7 +270,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 _pendingOpens++;
             }
 
-            var pending = PendingReply.Watch(request, kind, opens, _context.Dispatcher.Start(request), _replyReady);
+            var charged = _context.Bytes.ChargeFor(request);
+            ChangePendingBytes(charged);
+            var pending = PendingReply.Watch(request, kind, opens, charged, _context.Dispatcher.Start(request), _replyReady);
             Track(pending);
         }
 
@@ -274,7 +285,10 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
-            Track(PendingReply.Answered(session, sequence, Reply.Refused(error)));
+            var refusal = PendingReply.Answered(session, sequence, Reply.Refused(error));
+            refusal.ReplyBytes = _context.Bytes.Of(refusal.Result!.Frames);
+            ChangePendingBytes(refusal.ReplyBytes);
+            Track(refusal);
             Flush(session);
         }
 
@@ -299,6 +313,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnReplyReady(PendingReply pending)
         {
+            pending.ReplyBytes = _context.Bytes.Of(pending.Result!.Frames);
+            ChangePendingBytes(pending.ReplyBytes - pending.Charged);
             if (pending.Opens)
             {
                 _pendingOpens--;
@@ -334,7 +350,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             while (lane.Replies.TryPeek(out var head) && head.Result is { } reply)
             {
                 lane.Replies.Dequeue();
-                _outbox.Enqueue((reply.Frames, true));
+                _outbox.Enqueue((reply.Frames, true, head.ReplyBytes));
 
                 // Recorded here, in the session's order, whatever order the engine's answers came in.
                 if (head.Request is { } request)
@@ -353,7 +369,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void Enqueue(Frame frame)
         {
-            _outbox.Enqueue(([frame], false));
+            var bytes = _context.Bytes.Of([frame]);
+            ChangePendingBytes(bytes);
+            _outbox.Enqueue(([frame], false, bytes));
             TryWrite();
         }
 
@@ -366,9 +384,11 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             var buffer = new ArrayBufferWriter<byte>();
             var written = 0;
+            long writtenBytes = 0;
             while (_outbox.Count > 0 && buffer.WrittenCount < WriteChunkBytes)
             {
-                var (frames, counted) = _outbox.Dequeue();
+                var (frames, counted, bytes) = _outbox.Dequeue();
+                writtenBytes += bytes;
                 foreach (var frame in frames)
                 {
                     Write(buffer, frame);
@@ -385,6 +405,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             {
                 ChangePending(-written);
             }
+
+            ChangePendingBytes(-writtenBytes);
 
             PullIfRoom();
             TryFinish();
@@ -417,6 +439,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _context.Counters.PendingChanged(delta, _pending);
         }
 
+        private void ChangePendingBytes(long delta)
+        {
+            _pendingBytes += delta;
+            _context.Counters.PendingBytesChanged(delta, _pendingBytes);
+        }
+
         private void PullIfRoom()
         {
             if (_closing || IsClosed(_stage.In) || HasBeenPulled(_stage.In))
@@ -424,7 +452,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
-            if (_pending >= _context.Options.MaxPendingPerConnection)
+            if (_pending >= _context.Options.MaxPendingPerConnection || _pendingBytes >= _context.Options.MaxPendingBytesPerConnection)
             {
                 if (!_pausedAtLimit)
                 {

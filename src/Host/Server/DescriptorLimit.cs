@@ -25,6 +25,19 @@ internal static class DescriptorLimit
         }
     }
 
+    /// <summary>The descriptors the process has open now (the runtime keeps one or two per loaded assembly); null where unknown.</summary>
+    public static int? Open()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() ? Directory.GetFileSystemEntries("/proc/self/fd").Length : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct Rlimit
     {

@@ -10,6 +10,8 @@ internal sealed class ServerCounters
     private long _framesSent;
     private long _pending;
     private long _peakPendingPerConnection;
+    private long _pendingBytes;
+    private long _peakPendingBytesPerConnection;
     private long _refused;
     private long _acceptFailures;
 
@@ -45,6 +47,20 @@ internal sealed class ServerCounters
         }
     }
 
+    /// <summary>Adds <paramref name="delta"/> to the pending bytes of all connections, and records one connection's new count as a peak.</summary>
+    public void PendingBytesChanged(long delta, long connectionBytes)
+    {
+        Interlocked.Add(ref _pendingBytes, delta);
+        long peak;
+        while (connectionBytes > (peak = Interlocked.Read(ref _peakPendingBytesPerConnection)))
+        {
+            if (Interlocked.CompareExchange(ref _peakPendingBytesPerConnection, connectionBytes, peak) == peak)
+            {
+                break;
+            }
+        }
+    }
+
     public ServerStatistics Read()
     {
         var errors = new Dictionary<ushort, long>();
@@ -66,6 +82,8 @@ internal sealed class ServerCounters
             (int)Interlocked.Read(ref _peakPendingPerConnection),
             errors)
         {
+            PendingBytes = Interlocked.Read(ref _pendingBytes),
+            PeakPendingBytesPerConnection = Interlocked.Read(ref _peakPendingBytesPerConnection),
             ConnectionsRefused = Interlocked.Read(ref _refused),
             AcceptFailures = Interlocked.Read(ref _acceptFailures),
         };

@@ -94,10 +94,13 @@ public sealed class StreamingServer : IAsyncDisposable
         var listener = await ListenAsync(options).ConfigureAwait(false);
         var codec = new FrameCodec(options.Limits);
         var counters = new ServerCounters();
-        var contexts = new ConnectionContextFactory(sessions, new RequestDispatcher(sessions, codec, logger), codec, options, counters, logger, probes);
+        var contexts = new ConnectionContextFactory(sessions, new RequestDispatcher(sessions, codec, logger), codec, options, counters, new PendingBytes(codec, sessions.Spec), logger, probes);
         var server = new StreamingServer(options, listener, contexts, system.Materializer(namePrefix: "tcp-server"), counters, logger);
         server._accepting = server.AcceptAsync();
         logger.Listening(server.Endpoint, sessions.Model);
+        logger.ConnectionLimit(server.MaxConnections, options.MaxConnections is null
+            ? $"derived from the descriptor limit {DescriptorLimit.Soft()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} with {DescriptorLimit.Open()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} open"
+            : "MaxConnections");
         return server;
     }
 
