@@ -17,10 +17,11 @@ namespace Streaming.Host.Server;
 /// <para>
 /// <b>Emits when</b> reply or Error frames are queued and downstream pulls (queued frames are written together,
 /// up to 64 KiB per element). <b>Backpressures when</b> (does not pull) the connection holds
-/// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or is closing.
+/// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or
+/// <see cref="ServerOptions.MaxPendingBytesPerConnection"/> bytes of them (<see cref="PendingBytes"/>), or is closing.
 /// <b>Completes when</b> upstream completed, failed or violated the framing (or the server drains), every
-/// accepted request is answered and every queued frame is written. <b>Cancels when</b> it completes or downstream
-/// cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
+/// accepted request is answered and every queued frame has been handed downstream; the <see cref="SocketStage"/>
+/// then closes the connection by its one rule. <b>Cancels when</b> it completes or downstream cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
 /// </para>
 /// </summary>
 internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString>>

@@ -176,6 +176,19 @@ public sealed class ProtocolRulesTests
         Assert.Equal(2UL, error.Sequence);
     }
 
+    [Fact]
+    public void The_snapshot_bytes_are_laid_out_as_documented_with_4_byte_counts_for_their_strings()
+    {
+        var bytes = Convert.FromHexString("524E4E534E415031" + "01000000" + "6D" + "02000000" + "6162" + "0200000000000000" + "01000000" + "01000000" + "0000003F" + "00000000");
+        var snapshot = SessionSnapshot.FromBytes(bytes);
+        Assert.Equal(new ModelIdentity("m", "ab"), snapshot.Model);
+        Assert.Equal(2, snapshot.Position);
+        var layer = Assert.Single(snapshot.Layers);
+        Assert.Equal([0.5f], layer.H.ToArray());
+        Assert.Empty(layer.C.ToArray());
+        Assert.Equal(bytes, snapshot.ToBytes());
+    }
+
     private static float[] WithAt(ReadOnlyMemory<float> values, int index, float value)
     {
         var copy = values.ToArray();
