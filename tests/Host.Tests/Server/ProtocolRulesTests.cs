@@ -144,7 +144,12 @@ public sealed class ProtocolRulesTests
 
         // "fresh" was never opened, and "kept" goes on from its own state.
         await raw.SendAsync(new SnapshotRequestFrame("fresh", ++sequence));
-        Assert.Equal((ushort)EngineErrorCode.UnknownSession, (await raw.ReadErrorAsync()).Code);
+        var unknown = await raw.ReadErrorAsync();
+        Assert.Equal((ushort)EngineErrorCode.UnknownSession, unknown.Code);
+
+        // Messages to clients name protocol frames, not the .NET methods behind them.
+        Assert.Contains("with an Open or a Restore", unknown.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Async", unknown.Message, StringComparison.Ordinal);
         var next = await client.PushAsync("kept", Token.Vector(One));
         Assert.Equal(scope.Expected([One, One])[1], next.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
     }

@@ -46,8 +46,7 @@ public sealed partial class DescriptorLimitTests
             }
         }
 
-        Assert.Equal(limit, welcomed.Count);
-        Assert.Equal(20, refused);
+        Assert.True(welcomed.Count == limit && refused == 20, $"{welcomed.Count} welcomed and {refused} refused; expected {limit} and 20\n{Output(serve)}");
         Assert.False(serve.HasExited, Output(serve));
 
         foreach (var connection in welcomed.Take(10))
@@ -85,14 +84,15 @@ public sealed partial class DescriptorLimitTests
                 await Task.WhenAny(welcome, Task.Delay(50));
             }
 
-            if (welcome.IsCompleted)
+            // At the very edge a connection may be accepted and then lose its descriptor's worth of room to the runtime
+            // (an assembly loaded late): it is closed rather than served. Anything else is a defect.
+            if (welcome.IsCompleted && await welcome is { } first and not WelcomeFrame)
             {
-                Assert.IsType<WelcomeFrame>(await welcome);
+                Assert.Fail($"connection {i}: expected a Welcome or a close, got {first}\n{Output(serve)}");
             }
         }
 
-        Assert.Matches(AcceptFailing(), Output(serve));
-        Assert.Single(AcceptFailing().Matches(Output(serve)));
+        Assert.True(AcceptFailing().Matches(Output(serve)).Count == 1, $"expected one accept failure logged:\n{Output(serve)}");
         Assert.False(serve.HasExited, Output(serve));
 
         foreach (var connection in connections)
@@ -101,13 +101,14 @@ public sealed partial class DescriptorLimitTests
         }
 
         await AssertServesAsync(port);
-        Assert.Matches(AcceptRecovered(), Output(serve));
+        Assert.True(AcceptRecovered().IsMatch(Output(serve)), $"expected the recovery logged:\n{Output(serve)}");
         await StopAsync(serve);
         Assert.DoesNotContain("Out of memory", Output(serve), StringComparison.Ordinal);
     }
 
     private static async Task AssertServesAsync(int port)
     {
+        // The connection that waited in the backlog while accepts failed is accepted first, then this one.
         await using var client = await ConnectionLimitTests.ConnectWhenRoomAsync(port);
         await client.OpenAsync("after");
         var output = await client.PushAsync("after", Token.Id(3));
