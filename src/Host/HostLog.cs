@@ -31,4 +31,16 @@ internal static partial class HostLog
 
     [LoggerMessage(8, LogLevel.Debug, "Connection {Remote}: closed")]
     public static partial void ConnectionClosed(this ILogger logger, EndPoint remote);
+
+    [LoggerMessage(9, LogLevel.Warning, "Accepting on {Endpoint} failed ({Error}: {Reason}); retrying in {Delay} and doubling the wait while it fails")]
+    public static partial void AcceptFailing(this ILogger logger, EndPoint endpoint, System.Net.Sockets.SocketError error, string reason, TimeSpan delay);
+
+    [LoggerMessage(10, LogLevel.Warning, "Accepting on {Endpoint} again after {Failures} failed accept(s)")]
+    public static partial void AcceptRecovered(this ILogger logger, EndPoint endpoint, long failures);
+
+    [LoggerMessage(12, LogLevel.Information, "Holding at most {Limit} connection(s) at once ({Source})")]
+    public static partial void ConnectionLimit(this ILogger logger, int limit, string source);
+
+    [LoggerMessage(11, LogLevel.Warning, "Connection {Remote}: refused, {Open} connection(s) open of at most {Limit} (the first refusal since the count was last below the limit; later ones are counted, not logged)")]
+    public static partial void ConnectionRefused(this ILogger logger, EndPoint remote, int open, int limit);
 }

@@ -34,12 +34,13 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
 
     /// <summary>
     /// Whether this is the server's last frame on the connection: a connection-level Error (empty session, sequence 0)
-    /// for a framing or handshake violation, an idle timeout, or EngineStopped when the server shuts down. A client
+    /// for a framing or handshake violation, an idle timeout, a refused connection (TooManyConnections), or EngineStopped
+    /// when the server shuts down. A client
     /// that gets one should close its side.
     /// </summary>
     public bool EndsConnection => Session.Length == 0 && Sequence == 0 && Code is (ushort)EngineErrorCode.EngineStopped
         or (>= (ushort)ProtocolErrorCode.FrameTooLarge and <= (ushort)ProtocolErrorCode.InvalidSessionId)
-        or (ushort)ProtocolErrorCode.IdleTimeout;
+        or (ushort)ProtocolErrorCode.IdleTimeout or (ushort)ProtocolErrorCode.TooManyConnections;
 
     /// <summary>The Error frame that reports <paramref name="error"/>, addressed to its session and sequence when known.</summary>
     public static ErrorFrame From(ProtocolException error)

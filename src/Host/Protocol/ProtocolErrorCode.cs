@@ -20,11 +20,11 @@ public enum ProtocolErrorCode
     /// <summary>
     /// A frame's body does not follow its layout: a count that disagrees with the bytes that remain,
     /// an unknown token kind, invalid UTF-8, trailing bytes. Closes the connection only when the
-    /// frame's sequence number could not be read.
+    /// frame has no sequence number to answer (unreadable, or a Hello, Ping, Pong or StatusRequest).
     /// </summary>
     MalformedFrame = 103,
 
-    /// <summary>The first frame is not a Hello, or the Hello's magic is wrong. Closes the connection.</summary>
+    /// <summary>The first frame is not a Hello or cannot be read as one (any violation before the Welcome). Closes the connection.</summary>
     BadHandshake = 104,
 
     /// <summary>The Hello asks for a protocol version the server does not speak. Closes the connection.</summary>
@@ -50,4 +50,10 @@ public enum ProtocolErrorCode
     /// failing resource); the message says what failed. The connection goes on.
     /// </summary>
     InternalError = 111,
+
+    /// <summary>
+    /// The server holds as many connections as it allows (a limit derived from its descriptor limit): this one is
+    /// refused with this Error, sent at once with an empty session and sequence 0, and closed. Retry later.
+    /// </summary>
+    TooManyConnections = 112,
 }

@@ -30,8 +30,9 @@ public sealed class ProtocolException : Exception
 
     /// <summary>
     /// Whether the connection must be closed after the Error frame: framing and handshake violations
-    /// always; a malformed frame or invalid session id only when its sequence number could not be
-    /// read (then the client could not match the error to a request); the rest never.
+    /// always; a malformed frame or invalid session id only when it has no sequence number to answer (it
+    /// could not be read, or the frame type has none: Hello, Ping, Pong, StatusRequest), since the client
+    /// could not match the error to a request; the rest never.
     /// </summary>
     public bool ClosesConnection => Code switch
     {

@@ -11,6 +11,8 @@ internal sealed record ConnectionContext(
     FrameCodec Codec,
     ServerOptions Options,
     ServerCounters Counters,
+    PendingBytes Bytes,
     ILogger Logger,
     EndPoint Remote,
-    CancellationToken Draining);
+    CancellationToken Draining,
+    ServerProbes? Probes = null);

@@ -17,10 +17,11 @@ namespace Streaming.Host.Server;
 /// <para>
 /// <b>Emits when</b> reply or Error frames are queued and downstream pulls (queued frames are written together,
 /// up to 64 KiB per element). <b>Backpressures when</b> (does not pull) the connection holds
-/// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or is closing.
+/// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or
+/// <see cref="ServerOptions.MaxPendingBytesPerConnection"/> bytes of them (<see cref="PendingBytes"/>), or is closing.
 /// <b>Completes when</b> upstream completed, failed or violated the framing (or the server drains), every
-/// accepted request is answered and every queued frame is written. <b>Cancels when</b> it completes or downstream
-/// cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
+/// accepted request is answered and every queued frame has been handed downstream; the <see cref="SocketStage"/>
+/// then closes the connection by its one rule. <b>Cancels when</b> it completes or downstream cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
 /// </para>
 /// </summary>
 internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString>>
@@ -53,28 +54,22 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string IdleTimer = "idle";
-        private const string LingerTimer = "linger";
-
-        // How long a closing connection waits, after its last frame, for the client to close its side first: a
-        // close with the client's FIN already in is clean, while closing first risks a reset that could discard
-        // the last frames before the client reads them.
-        private static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
         private readonly ConnectionStage _stage;
         private readonly ConnectionContext _context;
         private readonly ProtocolLimits _limits;
         private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
         private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
-        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted)> _outbox = new();
+        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted, long Bytes)> _outbox = new();
         private Action<PendingReply> _replyReady = _ => { };
         private CancellationTokenRegistration _drainRegistration;
         private bool _handshaken;
         private bool _closing;
         private Frame? _farewell;
         private int _pending;
+        private long _pendingBytes;
         private int _pendingOpens;
         private long _lastFrameTicks;
         private bool _pausedAtLimit;
-        private bool _lingering;
 
         public Logic(ConnectionStage stage)
             : base(stage.Shape)
@@ -98,6 +93,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             // A connection accepted while the server drains is closed before its handshake, with the same Error.
             _drainRegistration = _context.Draining.Register(() => drain());
+            _context.Probes?.ConnectionStarted?.Invoke(this);
             _context.Counters.ConnectionOpened();
             _context.Logger.ConnectionOpened(_context.Remote);
             _lastFrameTicks = Stopwatch.GetTimestamp();
@@ -113,6 +109,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         {
             _drainRegistration.Dispose();
             _context.Counters.PendingChanged(-_pending, 0);
+            _context.Counters.PendingBytesChanged(-_pendingBytes, 0);
             _context.Counters.ConnectionClosed();
             _context.Logger.ConnectionClosed(_context.Remote);
             _context.Options.ConnectionStopped?.Invoke();
@@ -120,12 +117,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         protected override void OnTimer(object timerKey)
         {
-            if (Equals(timerKey, LingerTimer))
-            {
-                CompleteStage();
-                return;
-            }
-
             var idle = Stopwatch.GetElapsedTime(_lastFrameTicks);
             if (_closing)
             {
@@ -147,13 +138,6 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private void OnPush()
         {
             var inbound = Grab(_stage.In);
-            if (_lingering)
-            {
-                // Everything has been answered and the last frame sent: whatever else arrives is discarded.
-                Pull(_stage.In);
-                return;
-            }
-
             _context.Counters.FrameReceived();
             _lastFrameTicks = Stopwatch.GetTimestamp();
             if (inbound.Violation is { } violation)
@@ -172,16 +156,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             PullIfRoom();
         }
 
-        private void OnUpstreamFinish()
-        {
-            if (_lingering)
-            {
-                CompleteStage();
-                return;
-            }
-
-            BeginClosing(null);
-        }
+        private void OnUpstreamFinish() => BeginClosing(null);
 
         private void OnUpstreamFailure(Exception error)
         {
@@ -219,11 +194,18 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnViolation(ProtocolException violation)
         {
-            if (violation.ClosesConnection || !_handshaken)
+            if (!_handshaken)
             {
-                // Before the handshake every problem is fatal: the peer may not speak this protocol at all.
-                Violation(violation.ClosesConnection ? violation : new ProtocolException(ProtocolErrorCode.BadHandshake,
-                    $"the first frame could not be read as a Hello: {violation.Message}"));
+                // Before the handshake every problem is a bad handshake, whatever its kind: the peer may not speak this
+                // protocol at all, and the message keeps what was wrong.
+                Violation(new ProtocolException(ProtocolErrorCode.BadHandshake,
+                    $"the first frame could not be read as a Hello ({violation.Code}): {violation.Message}"));
+                return;
+            }
+
+            if (violation.ClosesConnection)
+            {
+                Violation(violation);
                 return;
             }
 
@@ -289,7 +271,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 _pendingOpens++;
             }
 
-            var pending = PendingReply.Watch(request, kind, opens, _context.Dispatcher.Start(request), _replyReady);
+            var charged = _context.Bytes.ChargeFor(request);
+            ChangePendingBytes(charged);
+            var pending = PendingReply.Watch(request, kind, opens, charged, _context.Dispatcher.Start(request), _replyReady);
             Track(pending);
         }
 
@@ -302,7 +286,10 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
-            Track(PendingReply.Answered(session, sequence, Reply.Refused(error)));
+            var refusal = PendingReply.Answered(session, sequence, Reply.Refused(error));
+            refusal.ReplyBytes = _context.Bytes.Of(refusal.Result!.Frames);
+            ChangePendingBytes(refusal.ReplyBytes);
+            Track(refusal);
             Flush(session);
         }
 
@@ -327,6 +314,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnReplyReady(PendingReply pending)
         {
+            pending.ReplyBytes = _context.Bytes.Of(pending.Result!.Frames);
+            ChangePendingBytes(pending.ReplyBytes - pending.Charged);
             if (pending.Opens)
             {
                 _pendingOpens--;
@@ -362,7 +351,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             while (lane.Replies.TryPeek(out var head) && head.Result is { } reply)
             {
                 lane.Replies.Dequeue();
-                _outbox.Enqueue((reply.Frames, true));
+                _outbox.Enqueue((reply.Frames, true, head.ReplyBytes));
 
                 // Recorded here, in the session's order, whatever order the engine's answers came in.
                 if (head.Request is { } request)
@@ -381,7 +370,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void Enqueue(Frame frame)
         {
-            _outbox.Enqueue(([frame], false));
+            var bytes = _context.Bytes.Of([frame]);
+            ChangePendingBytes(bytes);
+            _outbox.Enqueue(([frame], false, bytes));
             TryWrite();
         }
 
@@ -394,9 +385,11 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             var buffer = new ArrayBufferWriter<byte>();
             var written = 0;
+            long writtenBytes = 0;
             while (_outbox.Count > 0 && buffer.WrittenCount < WriteChunkBytes)
             {
-                var (frames, counted) = _outbox.Dequeue();
+                var (frames, counted, bytes) = _outbox.Dequeue();
+                writtenBytes += bytes;
                 foreach (var frame in frames)
                 {
                     Write(buffer, frame);
@@ -413,6 +406,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             {
                 ChangePending(-written);
             }
+
+            ChangePendingBytes(-writtenBytes);
 
             PullIfRoom();
             TryFinish();
@@ -445,6 +440,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _context.Counters.PendingChanged(delta, _pending);
         }
 
+        private void ChangePendingBytes(long delta)
+        {
+            _pendingBytes += delta;
+            _context.Counters.PendingBytesChanged(delta, _pendingBytes);
+        }
+
         private void PullIfRoom()
         {
             if (_closing || IsClosed(_stage.In) || HasBeenPulled(_stage.In))
@@ -452,7 +453,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
-            if (_pending >= _context.Options.MaxPendingPerConnection)
+            if (_pending >= _context.Options.MaxPendingPerConnection || _pendingBytes >= _context.Options.MaxPendingBytesPerConnection)
             {
                 if (!_pausedAtLimit)
                 {
@@ -499,25 +500,14 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 Enqueue(farewell);
             }
 
-            // Only once downstream pulls again after the last frame: Akka's TCP stage pulls when the socket has
-            // taken the write, and a close that overtakes a write in flight can leave the connection hanging.
-            if (_outbox.Count > 0 || _lingering || !IsAvailable(_stage.Out))
+            if (_outbox.Count > 0)
             {
                 return;
             }
 
-            if (IsClosed(_stage.In))
-            {
-                CompleteStage();
-                return;
-            }
-
-            _lingering = true;
-            ScheduleOnce(LingerTimer, Linger);
-            if (!HasBeenPulled(_stage.In))
-            {
-                Pull(_stage.In);
-            }
+            // The socket stage writes what it was given, sends its FIN and closes when the client closes its side or at
+            // the close deadline; whatever else the client sends meanwhile is discarded there.
+            CompleteStage();
         }
     }
 }

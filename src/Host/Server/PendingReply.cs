@@ -33,6 +33,12 @@ internal sealed class PendingReply
     /// <summary>The request forwarded to the engine; null for a request the connection refused itself.</summary>
     public SessionFrame? Request { get; private init; }
 
+    /// <summary>The bytes charged against the connection's pending bytes while the engine works on the request.</summary>
+    public long Charged { get; init; }
+
+    /// <summary>The encoded size of the reply's frames, once it is there; charged until they are written.</summary>
+    public long ReplyBytes { get; set; }
+
     /// <summary>The reply, once the engine has answered; null while pending.</summary>
     public Reply? Result { get; private set; }
 
@@ -41,9 +47,9 @@ internal sealed class PendingReply
         new(session, sequence, null, opens: false) { Result = reply };
 
     /// <summary>A request the engine is working on; <paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes.</summary>
-    public static PendingReply Watch(SessionFrame request, RequestKind kind, bool opens, Task<Reply> work, Action<PendingReply> ready)
+    public static PendingReply Watch(SessionFrame request, RequestKind kind, bool opens, long charged, Task<Reply> work, Action<PendingReply> ready)
     {
-        var pending = new PendingReply(request.Session, request.Sequence, kind, opens) { Request = request };
+        var pending = new PendingReply(request.Session, request.Sequence, kind, opens) { Request = request, Charged = charged };
         work.ContinueWith(
             static (task, state) =>
             {

@@ -10,6 +10,10 @@ internal sealed class ServerCounters
     private long _framesSent;
     private long _pending;
     private long _peakPendingPerConnection;
+    private long _pendingBytes;
+    private long _peakPendingBytesPerConnection;
+    private long _refused;
+    private long _acceptFailures;
 
     public void ConnectionOpened()
     {
@@ -18,6 +22,10 @@ internal sealed class ServerCounters
     }
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _open);
+
+    public void ConnectionRefused() => Interlocked.Increment(ref _refused);
+
+    public void AcceptFailed() => Interlocked.Increment(ref _acceptFailures);
 
     public void FrameReceived() => Interlocked.Increment(ref _framesReceived);
 
@@ -33,6 +41,20 @@ internal sealed class ServerCounters
         while (connectionPending > (peak = Interlocked.Read(ref _peakPendingPerConnection)))
         {
             if (Interlocked.CompareExchange(ref _peakPendingPerConnection, connectionPending, peak) == peak)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the pending bytes of all connections, and records one connection's new count as a peak.</summary>
+    public void PendingBytesChanged(long delta, long connectionBytes)
+    {
+        Interlocked.Add(ref _pendingBytes, delta);
+        long peak;
+        while (connectionBytes > (peak = Interlocked.Read(ref _peakPendingBytesPerConnection)))
+        {
+            if (Interlocked.CompareExchange(ref _peakPendingBytesPerConnection, connectionBytes, peak) == peak)
             {
                 break;
             }
@@ -58,6 +80,12 @@ internal sealed class ServerCounters
             Interlocked.Read(ref _framesSent),
             Interlocked.Read(ref _pending),
             (int)Interlocked.Read(ref _peakPendingPerConnection),
-            errors);
+            errors)
+        {
+            PendingBytes = Interlocked.Read(ref _pendingBytes),
+            PeakPendingBytesPerConnection = Interlocked.Read(ref _peakPendingBytesPerConnection),
+            ConnectionsRefused = Interlocked.Read(ref _refused),
+            AcceptFailures = Interlocked.Read(ref _acceptFailures),
+        };
     }
 }

@@ -25,6 +25,41 @@ public sealed record ServerOptions
     /// </summary>
     public int MaxPendingPerConnection { get; init; } = 4096;
 
+    /// <summary>
+    /// The most bytes of replies one connection may hold unwritten (default 16 MiB): replies the engine has answered
+    /// (outputs, snapshots, every ReplayOutputs frame of a replay) until they are written to the socket. At this bound the
+    /// server stops reading the connection, as for <see cref="MaxPendingPerConnection"/>; a single reply larger than the
+    /// bound is still written (its request was read before it could be known), so one connection holds at most the bound
+    /// plus one reply.
+    /// </summary>
+    public int MaxPendingBytesPerConnection { get; init; } = 16 << 20;
+
+    /// <summary>
+    /// The most connections the server holds at once; null (the default) derives it from the process's descriptor
+    /// limit (<see cref="DerivedMaxConnections"/>). A connection over it is accepted only to be refused: it gets an
+    /// Error TooManyConnections (112) with an empty session and is closed, before any Welcome.
+    /// </summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>
+    /// How long a closing connection waits, once its last frame is written (or while that write makes no progress),
+    /// for the client to close its side before the server closes the socket anyway (default 2 s).
+    /// </summary>
+    public TimeSpan CloseDeadline { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The connection limit for a process whose soft descriptor limit is <paramref name="descriptors"/> (null: unknown or
+    /// unlimited, which gives 16,384) with <paramref name="open"/> descriptors open already (the runtime holds one or two
+    /// per loaded assembly, about 200 for <c>serve</c>): what is left, less a reserve of an eighth of the limit, at least
+    /// 64, for assemblies loaded later, the store, logs, metrics and refusals in progress; at least 1.
+    /// </summary>
+    public static int DerivedMaxConnections(long? descriptors, int open) => descriptors is { } limit
+        ? (int)Math.Clamp(limit - open - Math.Max(64, limit / 8), 1, int.MaxValue)
+        : 16_384;
+
+    /// <summary>The connection limit in force: <see cref="MaxConnections"/>, or the one derived from this process's descriptors now.</summary>
+    public int EffectiveMaxConnections => MaxConnections ?? DerivedMaxConnections(DescriptorLimit.Soft(), DescriptorLimit.Open() ?? 0);
+
     /// <summary>Records chosen sessions' requests and replies into a recording file (default none: nothing is recorded).</summary>
     public Recording.TrafficRecorder? Recorder { get; init; }
 
@@ -45,6 +80,24 @@ public sealed record ServerOptions
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, $"server options: Port is {Port}; expected 0 (any free port) to 65535.");
+        }
+
+        if (MaxConnections is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections,
+                $"server options: MaxConnections is {MaxConnections}; expected 1 or more, or null to derive it from the descriptor limit.");
+        }
+
+        if (CloseDeadline <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CloseDeadline), CloseDeadline,
+                $"server options: CloseDeadline is {CloseDeadline}; expected more than zero.");
+        }
+
+        if (MaxPendingBytesPerConnection < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPendingBytesPerConnection), MaxPendingBytesPerConnection,
+                $"server options: MaxPendingBytesPerConnection is {MaxPendingBytesPerConnection}; expected 1 or more.");
         }
 
         ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));

@@ -15,4 +15,20 @@ public sealed record ServerStatistics(
     long FramesSent,
     long Pending,
     int PeakPendingPerConnection,
-    IReadOnlyDictionary<ushort, long> ErrorsByCode);
+    IReadOnlyDictionary<ushort, long> ErrorsByCode)
+{
+    /// <summary>
+    /// Bytes that requests in flight and replies waiting to be written hold now, over all connections: a request is charged
+    /// its own bytes plus the largest reply it can get until it is answered, then its reply's encoded size until written.
+    /// </summary>
+    public long PendingBytes { get; init; }
+
+    /// <summary>The most pending bytes one connection ever held; at most <see cref="ServerOptions.MaxPendingBytesPerConnection"/> plus one request's charge.</summary>
+    public long PeakPendingBytesPerConnection { get; init; }
+
+    /// <summary>Connections refused because the server held <see cref="StreamingServer.MaxConnections"/> already (each got an Error TooManyConnections, 112).</summary>
+    public long ConnectionsRefused { get; init; }
+
+    /// <summary>Accepts the operating system failed (out of descriptors, buffers or memory); the server waits and retries.</summary>
+    public long AcceptFailures { get; init; }
+}

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using Akka;
 using Akka.Actor;
 using Akka.IO;
-using Tcp = Akka.Streams.Dsl.Tcp;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Akka.Util;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Host.Protocol;
@@ -15,38 +14,61 @@ namespace Streaming.Host.Server;
 
 /// <summary>
 /// The TCP front of an <see cref="ISessionService"/> (a <see cref="RecurrentEngine"/>, or a cluster's sharded
-/// sessions): accepts connections on <see cref="ServerOptions.Host"/> and
-/// <see cref="ServerOptions.Port"/> and speaks the protocol of docs/protocol.md on each, with Akka.Streams TCP and
-/// length-field framing (<see cref="FrameCutter"/>). One connection carries many sessions; a violation by one client closes at most its own
-/// connection. Sessions belong to the service, not to a connection: when a connection drops, the sessions it
-/// opened stay open, so a client may reconnect and go on with them (or close them).
+/// sessions): accepts connections on <see cref="ServerOptions.Host"/> and <see cref="ServerOptions.Port"/> and
+/// speaks the protocol of docs/protocol.md on each, as an Akka.Streams graph per connection (<see cref="SocketStage"/>,
+/// <see cref="FrameCutter"/>, <see cref="ConnectionStage"/>). One connection carries many sessions; a violation by one
+/// client closes at most its own connection. Sessions belong to the service, not to a connection: when a connection
+/// drops, the sessions it opened stay open, so a client may reconnect and go on with them (or close them). It holds at
+/// most <see cref="ServerOptions.EffectiveMaxConnections"/> connections, refuses the ones over it with an Error, and
+/// backs off when the process runs out of descriptors, so that neither kills it.
 /// </summary>
 public sealed class StreamingServer : IAsyncDisposable
 {
+    // At most this many refused connections wait for their client to close; more are closed right after the Error.
+    private const int RefusalsInProgress = 16;
+    private static readonly TimeSpan FirstAcceptBackOff = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan LastAcceptBackOff = TimeSpan.FromSeconds(1);
     private readonly ServerOptions _options;
-    private readonly Tcp.ServerBinding _binding;
+    private readonly Socket _listener;
+    private readonly ConnectionContextFactory _contexts;
+    private readonly IMaterializer _materializer;
     private readonly ServerCounters _counters;
-    private readonly CancellationTokenSource _draining;
-    private readonly ConcurrentDictionary<long, Task> _connections;
+    private readonly CancellationTokenSource _draining = new();
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private readonly int _maxConnections;
+    private readonly byte[] _refusal;
+    private Task _accepting = Task.CompletedTask;
     private Task? _stopping;
+    private long _nextConnection;
+    private int _held;
+    private int _refusing;
+    private bool _atLimit;
 
-    private StreamingServer(ServerOptions options, Tcp.ServerBinding binding, ServerCounters counters, CancellationTokenSource draining, ConcurrentDictionary<long, Task> connections, ILogger logger)
+    private StreamingServer(ServerOptions options, Socket listener, ConnectionContextFactory contexts, IMaterializer materializer, ServerCounters counters, ILogger logger)
     {
         _options = options;
-        _binding = binding;
+        _listener = listener;
+        _contexts = contexts;
+        _materializer = materializer;
         _counters = counters;
-        _draining = draining;
-        _connections = connections;
         _logger = logger;
+        Endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        _maxConnections = options.EffectiveMaxConnections;
+        _refusal = contexts.Codec.Encode(new ErrorFrame("", 0, (ushort)ProtocolErrorCode.TooManyConnections,
+            $"the server holds {_maxConnections} connection(s), as many as it allows; this one is refused and closed. Retry later, or share a connection: one carries many sessions."));
     }
 
     /// <summary>The address and port the server listens on (the real port when <see cref="ServerOptions.Port"/> was 0).</summary>
-    public IPEndPoint Endpoint => (IPEndPoint)_binding.LocalAddress;
+    public IPEndPoint Endpoint { get; }
 
     /// <summary>The limits announced to, and enforced on, every connection.</summary>
     public ProtocolLimits Limits => _options.Limits;
+
+    /// <summary>The most connections the server holds at once; those over it are refused (<see cref="ServerOptions.MaxConnections"/>).</summary>
+    public int MaxConnections => _maxConnections;
 
     /// <summary>A reading of the server's counters.</summary>
     public ServerStatistics Statistics => _counters.Read();
@@ -58,48 +80,28 @@ public sealed class StreamingServer : IAsyncDisposable
     /// <param name="logger">Where connection events are logged (default: nowhere).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="InvalidOperationException">The address cannot be bound (in use, not local, not permitted); the message names it.</exception>
-    public static async Task<StreamingServer> StartAsync(ActorSystem system, ISessionService sessions, ServerOptions? options = null, ILogger? logger = null)
+    public static Task<StreamingServer> StartAsync(ActorSystem system, ISessionService sessions, ServerOptions? options = null, ILogger? logger = null) =>
+        StartAsync(system, sessions, options, logger, probes: null);
+
+    /// <summary>Same as the public start, with <paramref name="probes"/> for tests to observe the connections.</summary>
+    internal static async Task<StreamingServer> StartAsync(ActorSystem system, ISessionService sessions, ServerOptions? options, ILogger? logger, ServerProbes? probes)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(sessions);
         options ??= ServerOptions.Default;
         options.Validate();
         logger ??= NullLogger.Instance;
+        var listener = await ListenAsync(options).ConfigureAwait(false);
         var codec = new FrameCodec(options.Limits);
         var counters = new ServerCounters();
-        var draining = new CancellationTokenSource();
-        var connections = new ConcurrentDictionary<long, Task>();
-        var dispatcher = new RequestDispatcher(sessions, codec, logger);
-        var materializer = system.Materializer(namePrefix: "tcp-server");
-        long nextConnection = 0;
-
-        Tcp.ServerBinding binding;
-        try
-        {
-            binding = await system.TcpStream()
-                .Bind(options.Host, options.Port, backlog: 256, halfClose: true)
-                .To(Sink.ForEach<Tcp.IncomingConnection>(connection =>
-                {
-                    var id = Interlocked.Increment(ref nextConnection);
-                    var context = new ConnectionContext(sessions, dispatcher, codec, options, counters, logger, connection.RemoteAddress, draining.Token);
-                    // Watch the socket's side: it ends only once the last reply is flushed and the socket closed.
-                    var done = connection.Flow.WatchTermination((_, closed) => (Task)closed)
-                        .JoinMaterialized(ConnectionFlow(context), Keep.Left)
-                        .Run(materializer);
-                    connections[id] = done;
-                    done.ContinueWith(_ => connections.TryRemove(id, out Task? _), TaskScheduler.Default);
-                }))
-                .Run(materializer)
-                .ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException and not ArgumentException)
-        {
-            draining.Dispose();
-            throw new InvalidOperationException($"the server cannot listen on {options.Host}:{options.Port}: {e.Message}", e);
-        }
-
-        logger.Listening(binding.LocalAddress, sessions.Model);
-        return new StreamingServer(options, binding, counters, draining, connections, logger);
+        var contexts = new ConnectionContextFactory(sessions, new RequestDispatcher(sessions, codec, logger), codec, options, counters, new PendingBytes(codec, sessions.Spec), logger, probes);
+        var server = new StreamingServer(options, listener, contexts, system.Materializer(namePrefix: "tcp-server"), counters, logger);
+        server._accepting = server.AcceptAsync();
+        logger.Listening(server.Endpoint, sessions.Model);
+        logger.ConnectionLimit(server.MaxConnections, options.MaxConnections is null
+            ? $"derived from the descriptor limit {DescriptorLimit.Soft()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} with {DescriptorLimit.Open()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} open"
+            : "MaxConnections");
+        return server;
     }
 
     /// <summary>
@@ -120,11 +122,31 @@ public sealed class StreamingServer : IAsyncDisposable
     /// <summary>Same as <see cref="StopAsync"/> with the default timeout.</summary>
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
+    private static async Task<Socket> ListenAsync(ServerOptions options)
+    {
+        Socket? listener = null;
+        try
+        {
+            var address = IPAddress.TryParse(options.Host, out var parsed)
+                ? parsed
+                : (await System.Net.Dns.GetHostAddressesAsync(options.Host).ConfigureAwait(false)).OrderBy(a => a.AddressFamily != AddressFamily.InterNetwork).First();
+            listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(address, options.Port));
+            listener.Listen(256);
+            return listener;
+        }
+        catch (Exception e) when (e is SocketException or InvalidOperationException or ArgumentException)
+        {
+            listener?.Dispose();
+            throw new InvalidOperationException($"the server cannot listen on {options.Host}:{options.Port}: {e.Message}", e);
+        }
+    }
+
     private async Task StopCoreAsync(TimeSpan timeout)
     {
-        // Drain before unbinding: Akka's listener owns its connections' actors, and unbinding stops them with a
-        // reset that would discard replies not yet read. Connections accepted meanwhile are told to go away.
-        _logger.Draining(_binding.LocalAddress, _connections.Count);
+        // Drain before closing the listener: connections accepted meanwhile are told to go away, with an Error, rather
+        // than left in the backlog to be reset.
+        _logger.Draining(Endpoint, _connections.Count);
         await _draining.CancelAsync().ConfigureAwait(false);
         var all = Task.WhenAll(_connections.Values);
         if (await Task.WhenAny(all, Task.Delay(timeout)).ConfigureAwait(false) != all)
@@ -132,8 +154,177 @@ public sealed class StreamingServer : IAsyncDisposable
             _logger.DrainTimedOut(_connections.Count, timeout);
         }
 
-        await _binding.Unbind().ConfigureAwait(false);
+        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _accepting.ConfigureAwait(false);
         _draining.Dispose();
+        _stopAccepting.Dispose();
+    }
+
+    /// <summary>
+    /// The accept loop. It never ends on an error: when the operating system refuses to accept (out of descriptors,
+    /// buffers or memory) it waits, from 10 ms doubling up to 1 s while the refusals last, and logs the first refusal and
+    /// the recovery rather than every retry.
+    /// </summary>
+    private async Task AcceptAsync()
+    {
+        var backOff = FirstAcceptBackOff;
+        long failures = 0;
+        while (!_stopAccepting.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stopAccepting.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client gave up before it was accepted: nothing to wait for.
+                continue;
+            }
+            catch (SocketException e)
+            {
+                if (failures++ == 0)
+                {
+                    _logger.AcceptFailing(Endpoint, e.SocketErrorCode, e.Message, backOff);
+                }
+
+                _counters.AcceptFailed();
+                try
+                {
+                    await Task.Delay(backOff, _stopAccepting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, LastAcceptBackOff.Ticks));
+                continue;
+            }
+
+            if (failures > 0)
+            {
+                _logger.AcceptRecovered(Endpoint, failures);
+                failures = 0;
+                backOff = FirstAcceptBackOff;
+            }
+
+            Admit(socket);
+        }
+    }
+
+    private void Admit(Socket socket)
+    {
+        var remote = RemoteOf(socket);
+        if (Interlocked.Increment(ref _held) > _maxConnections)
+        {
+            Interlocked.Decrement(ref _held);
+            Refuse(socket, remote);
+            return;
+        }
+
+        _atLimit = false;
+        socket.NoDelay = true;
+        var id = Interlocked.Increment(ref _nextConnection);
+        var context = _contexts.For(remote, _draining.Token);
+        Task closed;
+        try
+        {
+            closed = Flow.FromGraph(new SocketStage(socket, _options.CloseDeadline))
+                .JoinMaterialized(ConnectionFlow(context), Keep.Left)
+                .Run(_materializer);
+        }
+        catch (Exception e) when (e is Akka.Pattern.IllegalStateException or AbruptTerminationException)
+        {
+            // The actor system is shutting down under the server: nothing can serve this connection.
+            socket.Dispose();
+            Interlocked.Decrement(ref _held);
+            return;
+        }
+
+        _connections[id] = closed;
+        closed.ContinueWith(
+            _ =>
+            {
+                _connections.TryRemove(id, out Task? _);
+                Interlocked.Decrement(ref _held);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// A connection over the limit: the Error TooManyConnections at once, the FIN, then a close as soon as the client
+    /// closes or at the close deadline; when too many refusals are in progress already, the socket is closed right
+    /// after a best-effort write of the Error.
+    /// </summary>
+    private void Refuse(Socket socket, EndPoint remote)
+    {
+        _counters.ConnectionRefused();
+        if (!_atLimit)
+        {
+            _atLimit = true;
+            _logger.ConnectionRefused(remote, Volatile.Read(ref _held), _maxConnections);
+        }
+
+        if (Interlocked.Increment(ref _refusing) > RefusalsInProgress)
+        {
+            Interlocked.Decrement(ref _refusing);
+            try
+            {
+                socket.Blocking = false;
+                socket.Send(_refusal.AsSpan(), SocketFlags.None, out _);
+            }
+            finally
+            {
+                socket.Dispose();
+            }
+
+            return;
+        }
+
+        _ = RefuseAsync(socket);
+    }
+
+    private async Task RefuseAsync(Socket socket)
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(_options.CloseDeadline);
+            await socket.SendAsync(_refusal, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+            var discard = new byte[512];
+            while (await socket.ReceiveAsync(discard, SocketFlags.None, deadline.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client reset, or did not close within the deadline: the socket is closed all the same.
+        }
+        finally
+        {
+            socket.Dispose();
+            Interlocked.Decrement(ref _refusing);
+        }
+    }
+
+    private static EndPoint RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        }
+        catch (SocketException)
+        {
+            return new IPEndPoint(IPAddress.None, 0);
+        }
     }
 
     private static Flow<ByteString, ByteString, NotUsed> ConnectionFlow(ConnectionContext context) =>

@@ -43,8 +43,21 @@ public sealed record HostSettings
     /// <summary>Most elements one stage computes at once (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;
 
-    /// <summary>Most operations of one session inside the pipeline (default 64).</summary>
+    /// <summary>Most operations of one session inside the engine's pipeline at once; later ones queue in the session (default 64).</summary>
     public int MaxInFlightPerSession { get; init; } = 64;
+
+    /// <summary>
+    /// Token and Replay frames of one session a connection may have unanswered, announced in the Welcome as "max in
+    /// flight" (default 256, the protocol's). Larger than the pipeline depth on purpose: a client's window must also
+    /// cover the network round trip, or the pipeline runs dry between replies.
+    /// </summary>
+    public int MaxTokensInFlightPerSession { get; init; } = ProtocolLimits.Default.MaxTokensInFlightPerSession;
+
+    /// <summary>Most connections held at once; 0 (default) derives it from the descriptor limit (the limit less an eighth, at least 64).</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>Bytes of replies one connection may have waiting to be written before the server stops reading it (default 16 MiB).</summary>
+    public int MaxPendingBytesPerConnection { get; init; } = ServerOptions.Default.MaxPendingBytesPerConnection;
 
     /// <summary>Idle seconds before a session is passivated to the store; 0 never (default 0).</summary>
     public int PassivateAfterSeconds { get; init; }
@@ -127,6 +140,9 @@ public sealed record HostSettings
             PassivateAfterSeconds = Integer(section, nameof(PassivateAfterSeconds), defaults.PassivateAfterSeconds, 0, int.MaxValue),
             MaxFrameBytes = Integer(section, nameof(MaxFrameBytes), defaults.MaxFrameBytes, 64, 1 << 30),
             MaxSessionsPerConnection = Integer(section, nameof(MaxSessionsPerConnection), defaults.MaxSessionsPerConnection, 1, 1 << 20),
+            MaxTokensInFlightPerSession = Integer(section, nameof(MaxTokensInFlightPerSession), defaults.MaxTokensInFlightPerSession, 1, 1 << 20),
+            MaxConnections = Integer(section, nameof(MaxConnections), defaults.MaxConnections, 0, int.MaxValue),
+            MaxPendingBytesPerConnection = Integer(section, nameof(MaxPendingBytesPerConnection), defaults.MaxPendingBytesPerConnection, 1 << 16, int.MaxValue),
             IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
             MetricsPort = Integer(section, nameof(MetricsPort), defaults.MetricsPort, 0, 65535),
             ShutdownSeconds = Integer(section, nameof(ShutdownSeconds), defaults.ShutdownSeconds, 1, 3600),
@@ -195,11 +211,13 @@ public sealed record HostSettings
     {
         Host = Host,
         Port = Port,
+        MaxConnections = MaxConnections > 0 ? MaxConnections : null,
+        MaxPendingBytesPerConnection = MaxPendingBytesPerConnection,
         Limits = ProtocolLimits.Default with
         {
             MaxFrameBytes = MaxFrameBytes,
             MaxSessionsPerConnection = MaxSessionsPerConnection,
-            MaxTokensInFlightPerSession = MaxInFlightPerSession,
+            MaxTokensInFlightPerSession = MaxTokensInFlightPerSession,
             IdleTimeout = TimeSpan.FromSeconds(IdleConnectionSeconds),
         },
     };

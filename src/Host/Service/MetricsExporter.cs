@@ -27,6 +27,9 @@ internal sealed class MetricsExporter : IDisposable
         var batchSizes = factory.CreateCounter("streaming_stage_batches_by_size_total", "Batches per stage by size bucket; max_size is the bucket's largest size.", "stage", "max_size");
         var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
         var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
+        var pendingBytes = factory.CreateGauge("streaming_pending_bytes", "Bytes held by requests in flight (with the replies they can get) and replies waiting to be written, over all connections.");
+        var refused = factory.CreateCounter("streaming_connections_refused_total", "Connections refused with TooManyConnections because the server held its connection limit.");
+        var acceptFailures = factory.CreateCounter("streaming_accept_failures_total", "Accepts the operating system failed (out of descriptors, buffers or memory); the server backs off and retries.");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
         Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
@@ -52,6 +55,9 @@ internal sealed class MetricsExporter : IDisposable
             var traffic = server.Statistics;
             connections.Set(traffic.ConnectionsOpen);
             pending.Set(traffic.Pending);
+            pendingBytes.Set(traffic.PendingBytes);
+            refused.IncTo(traffic.ConnectionsRefused);
+            acceptFailures.IncTo(traffic.AcceptFailures);
             foreach (var (code, count) in traffic.ErrorsByCode)
             {
                 errors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).IncTo(count);

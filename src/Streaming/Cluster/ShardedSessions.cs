@@ -136,7 +136,7 @@ public sealed class ShardedSessions : ISessionService
             if (Spec.Recurrent.Bidirectional)
             {
                 throw new EngineException(EngineErrorCode.TokensNotSupported,
-                    "the model is bidirectional: its reverse direction needs the whole sequence, so it serves ReplayAsync only, not single tokens.", sessionId);
+                    "the model is bidirectional: its reverse direction needs the whole sequence, so it serves whole-sequence replays (a Replay frame) only, not single tokens.", sessionId);
             }
 
             var (values, ids) = InputChecks.Copy(Spec, [token], sessionId, single: true);

@@ -22,7 +22,7 @@ internal static class InputChecks
                 if (!token.IsId)
                 {
                     throw Invalid(sessionId, $"{What(single, t)} is a vector of {token.Values.Length} values, but the model has an embedding " +
-                                             $"and takes token ids (Token.Id) in 0..{embedding.NumEmbeddings - 1}.");
+                                             $"and takes token ids (token kind 1) in 0..{embedding.NumEmbeddings - 1}.");
                 }
 
                 if ((uint)token.TokenId >= (uint)embedding.NumEmbeddings)
@@ -45,7 +45,7 @@ internal static class InputChecks
             if (token.IsId)
             {
                 throw Invalid(sessionId, $"{What(single, t)} is the id {token.TokenId}, but the model has no embedding " +
-                                         $"and takes vectors (Token.Vector) of input_size {size}.");
+                                         $"and takes float vectors (token kind 0) of input_size {size}.");
             }
 
             var span = token.Values.Span;

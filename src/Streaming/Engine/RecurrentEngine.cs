@@ -115,7 +115,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
             if (Spec.Recurrent.Bidirectional)
             {
                 throw new EngineException(EngineErrorCode.TokensNotSupported,
-                    "the model is bidirectional: its reverse direction needs the whole sequence, so it serves ReplayAsync only, not single tokens.", sessionId);
+                    "the model is bidirectional: its reverse direction needs the whole sequence, so it serves whole-sequence replays (a Replay frame) only, not single tokens.", sessionId);
             }
 
             if (token.At is < 0)
@@ -157,7 +157,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     public Task<SessionSnapshot> SnapshotAsync(string sessionId) => Submit(sessionId, () => new SnapshotOperation(sessionId));
 
     /// <summary>Installs <paramref name="snapshot"/> as the session's state and position, opening the session if needed.</summary>
-    /// <exception cref="EngineException">The snapshot is of another model or shape (<see cref="EngineErrorCode.ModelMismatch"/>).</exception>
+    /// <exception cref="EngineException">The snapshot is of another model or shape (<see cref="EngineErrorCode.ModelMismatch"/>), has a negative position (<see cref="EngineErrorCode.MalformedSnapshot"/>) or a non-finite state (<see cref="EngineErrorCode.InvalidState"/>).</exception>
     public Task RestoreAsync(string sessionId, SessionSnapshot snapshot) =>
         Submit(sessionId, () =>
         {

@@ -477,7 +477,7 @@ internal sealed class SessionEntry
                 break;
             case not null when !_open:
                 operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
-                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it with OpenAsync or RestoreAsync first.", Id));
+                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it first with an Open or a Restore.", Id));
                 break;
             case PushOperation { At: { } at } push when at != _position:
                 push.Fail(OutOfPlace(at));

@@ -33,8 +33,12 @@ public sealed record SessionSnapshot(ModelIdentity Model, long Position, IReadOn
     /// <exception cref="EngineException">The JSON is malformed or lacks a field (code <see cref="EngineErrorCode.MalformedSnapshot"/>).</exception>
     public static SessionSnapshot FromJson(string json) => SnapshotJson.Read(json);
 
-    /// <summary>Checks that this snapshot belongs to <paramref name="model"/> and fits <paramref name="spec"/>.</summary>
-    /// <exception cref="EngineException">It does not (code <see cref="EngineErrorCode.ModelMismatch"/>), naming what differs.</exception>
+    /// <summary>Checks that this snapshot belongs to <paramref name="model"/>, fits <paramref name="spec"/> and holds a usable state.</summary>
+    /// <exception cref="EngineException">
+    /// It is of another model or shape (code <see cref="EngineErrorCode.ModelMismatch"/>, naming what differs), its position
+    /// is negative (<see cref="EngineErrorCode.MalformedSnapshot"/>), or its h or c holds a NaN or an infinity
+    /// (<see cref="EngineErrorCode.InvalidState"/>, naming the layer and index), as an Open's h0/c0 would be refused.
+    /// </exception>
     public void EnsureFits(ModelIdentity model, RecurrentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -47,7 +51,8 @@ public sealed record SessionSnapshot(ModelIdentity Model, long Position, IReadOn
 
         if (Position < 0)
         {
-            throw new EngineException(EngineErrorCode.ModelMismatch, $"the snapshot's position is {Position}; expected 0 or more tokens.");
+            // No model makes a negative position: the bytes are corrupt, whatever model they name.
+            throw new EngineException(EngineErrorCode.MalformedSnapshot, $"the snapshot's position is {Position}; expected 0 or more tokens.");
         }
 
         if (Layers.Count != spec.NumLayers)
@@ -71,6 +76,23 @@ public sealed record SessionSnapshot(ModelIdentity Model, long Position, IReadOn
                 throw new EngineException(EngineErrorCode.ModelMismatch,
                     $"the snapshot's layer {layer} c has {state.C.Length} values; expected {shape.SlotCSize}" +
                     (shape.HasCellState ? $" (directions {shape.Directions} x hidden size {shape.HiddenSize})." : " (only LSTM has a cell state)."));
+            }
+
+            RequireFinite(state.H, layer, "h");
+            RequireFinite(state.C, layer, "c");
+        }
+    }
+
+    // The same rule as an Open's h0/c0: a NaN or infinity would poison every output after it.
+    private static void RequireFinite(ReadOnlyMemory<float> values, int layer, string name)
+    {
+        var span = values.Span;
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (!float.IsFinite(span[i]))
+            {
+                throw new EngineException(EngineErrorCode.InvalidState,
+                    $"the snapshot's layer {layer} {name}[{i}] is {span[i]}; states must be finite numbers.");
             }
         }
     }

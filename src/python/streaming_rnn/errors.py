@@ -39,10 +39,11 @@ class ErrorCode(IntEnum):
     UNEXPECTED_FRAME = 109
     IDLE_TIMEOUT = 110
     INTERNAL_ERROR = 111
+    TOO_MANY_CONNECTIONS = 112
 
 
 # The codes of an Error frame that is the server's last on a connection (with sequence 0 and no session).
-CONNECTION_ENDING_CODES = frozenset(range(100, 107)) | {ErrorCode.IDLE_TIMEOUT, ErrorCode.ENGINE_STOPPED}
+CONNECTION_ENDING_CODES = frozenset(range(100, 107)) | {ErrorCode.IDLE_TIMEOUT, ErrorCode.TOO_MANY_CONNECTIONS, ErrorCode.ENGINE_STOPPED}
 
 
 class StreamingError(Exception):

@@ -102,6 +102,71 @@ public sealed class ConnectionLifecycleTests
     }
 
     [Fact]
+    public async Task A_client_that_sends_replays_and_never_reads_makes_the_server_hold_at_most_the_pending_bytes_bound()
+    {
+        // Each replay is 2,000 steps: 24 KB in, 40 KB out. The frame bound (4,096) is never the one reached.
+        const int bound = 256 * 1024;
+        const int steps = 2000;
+        var limitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new ServerOptions { MaxPendingBytesPerConnection = bound, PendingLimitReached = () => limitReached.TrySetResult() };
+        await using var scope = await ServerScope.StartAsync(options: options);
+        await using var raw = await RawConnection.ConnectAsync(scope.Port);
+        var sessions = Enumerable.Range(0, 6).Select(i => $"r{i}").ToArray();
+        var codec = new FrameCodec();
+        ulong sequence = 0;
+        await raw.SendAsync(sessions.SelectMany(s => codec.Encode(new OpenFrame(s, ++sequence))).ToArray());
+        var inputs = Inputs(steps * 8, seed: 14);
+        var replays = new List<byte[]>();
+        for (var r = 0; r < 8; r++)
+        {
+            var flat = inputs[(r * steps)..((r + 1) * steps)].SelectMany(x => x).ToArray();
+            replays.AddRange(sessions.Select(s => codec.Encode(ReplayFrame.OfVectors(s, ++sequence, steps, 3, flat))));
+        }
+
+        // 48 replays, 1.2 MB in and 1.9 MB of outputs; the client reads nothing until the server has stopped reading it.
+        var sending = raw.SendAsync(replays.SelectMany(b => b).ToArray());
+        await limitReached.Task;
+        var charge = codec.EncodedLength(ReplayFrame.OfVectors("r0", 1, steps, 3, new float[steps * 3])) + (steps * 4L * 5) + 48 + 2;
+        var held = scope.Server.Statistics;
+        Assert.InRange(held.PendingBytes, 1, bound + charge);
+        Assert.InRange(held.PeakPendingBytesPerConnection, bound, bound + charge);
+        Assert.True(held.Pending < options.MaxPendingPerConnection, $"the frame bound was reached ({held.Pending}); the test is about bytes");
+
+        // Now it reads: every step of every replay arrives, exactly, and the bound held throughout.
+        var outputs = sessions.ToDictionary(s => s, _ => new List<float[]>());
+        var acks = 0;
+        while (outputs.Values.Sum(o => o.Count) < steps * 8 * sessions.Length)
+        {
+            switch (await raw.ReadAsync())
+            {
+                case ReplayOutputsFrame frame:
+                    Assert.Equal(outputs[frame.Session].Count, frame.Position);
+                    outputs[frame.Session].AddRange(frame.Outputs.ToArray().Chunk(frame.Width));
+                    break;
+                case AckFrame:
+                    acks++;
+                    break;
+                case var other:
+                    Assert.Fail($"unexpected {other}");
+                    break;
+            }
+        }
+
+        await sending;
+        Assert.Equal(sessions.Length, acks);
+        var expected = scope.Expected(inputs);
+        foreach (var session in sessions)
+        {
+            foreach (var t in new[] { 0, steps - 1, steps, (steps * 8) - 1 })
+            {
+                AssertClose(expected[t], outputs[session][t]);
+            }
+        }
+
+        Assert.InRange(scope.Server.Statistics.PeakPendingBytesPerConnection, bound, bound + charge);
+    }
+
+    [Fact]
     public async Task Stopping_the_server_answers_every_token_already_sent_then_says_EngineStopped_and_the_sessions_are_saved()
     {
         var store = new InMemorySnapshotStore();

@@ -31,6 +31,12 @@ internal sealed class RawConnection : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Whether reading the server's last frame (an Error that ends the connection) closes our sending side, as a
+    /// well-behaved client does (default true); false plays a client that keeps its side open.
+    /// </summary>
+    public bool ClosesAfterLastFrame { get; set; } = true;
+
     public Task SendAsync(Frame frame) => SendAsync(_codec.Encode(frame));
 
     public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
@@ -54,7 +60,7 @@ internal sealed class RawConnection : IAsyncDisposable
             prefix.CopyTo(frame, 0);
             await _stream.ReadExactlyAsync(frame.AsMemory(4));
             var decoded = _codec.Decode(frame);
-            if (decoded is ErrorFrame { EndsConnection: true } && _tcp.Client.Connected)
+            if (decoded is ErrorFrame { EndsConnection: true } && ClosesAfterLastFrame && _tcp.Client.Connected)
             {
                 // The server's last frame: close our side as a well-behaved client does, so the server closes at once.
                 _tcp.Client.Shutdown(SocketShutdown.Send);

@@ -36,6 +36,15 @@ public sealed class RefusalTests
         "a snapshot of another shape" => new(TestModels.Lstm2,
             e => e.RestoreAsync("victim", OtherModelsSnapshot with { Model = e.Model, Layers = [OtherModelsSnapshot.Layers[0]] }), EngineErrorCode.ModelMismatch,
             "1 layer(s)", "num_layers = 2"),
+        "a snapshot with NaN in h" => new(TestModels.Lstm2,
+            e => e.RestoreAsync("victim", OtherModelsSnapshot with { Model = e.Model, Layers = [Poisoned(h: 3, value: float.NaN), OtherModelsSnapshot.Layers[1]] }),
+            EngineErrorCode.InvalidState, "layer 0 h[3] is NaN", "finite"),
+        "a snapshot with infinity in c" => new(TestModels.Lstm2,
+            e => e.RestoreAsync("victim", OtherModelsSnapshot with { Model = e.Model, Layers = [OtherModelsSnapshot.Layers[0], Poisoned(c: 7, value: float.PositiveInfinity)] }),
+            EngineErrorCode.InvalidState, "layer 1 c[7] is ", "finite"),
+        "a snapshot with a negative position" => new(TestModels.Lstm2,
+            e => e.RestoreAsync("victim", OtherModelsSnapshot with { Model = e.Model, Position = -1 }), EngineErrorCode.MalformedSnapshot,
+            "position is -1", "expected 0 or more"),
         "bad h0" => new(TestModels.Lstm2, e => e.OpenAsync("newcomer", new InitialState(new float[3], default)), EngineErrorCode.InvalidState,
             "h0 has 3 values; expected 16"),
         "bad replay input" => new(TestModels.Lstm2,
@@ -50,10 +59,28 @@ public sealed class RefusalTests
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown case"),
     };
 
+    private static LayerState Poisoned(int h = -1, float value = 0, int c = -1)
+    {
+        var hs = new float[8];
+        var cs = new float[8];
+        if (h >= 0)
+        {
+            hs[h] = value;
+        }
+
+        if (c >= 0)
+        {
+            cs[c] = value;
+        }
+
+        return new LayerState(hs, cs);
+    }
+
     public static TheoryData<string> Cases() =>
     [
         "wrong length", "NaN", "infinity", "id to a vector model", "vector to an id model", "id out of range", "negative id",
-        "unknown session", "already open", "another model's snapshot", "a snapshot of another shape", "bad h0", "bad replay input",
+        "unknown session", "already open", "another model's snapshot", "a snapshot of another shape", "a snapshot with NaN in h",
+        "a snapshot with infinity in c", "a snapshot with a negative position", "bad h0", "bad replay input",
         "empty replay", "replay to an unknown session", "snapshot of an unknown session", "reset of an unknown session",
         "close of an unknown session",
     ];

@@ -1,0 +1,58 @@
+using Streaming.Cells.Model;
+using Streaming.Host.Protocol;
+
+namespace Streaming.Host.Server;
+
+/// <summary>
+/// How many bytes a connection's requests and replies hold in the server's memory, as the connection stage counts them
+/// against <see cref="ServerOptions.MaxPendingBytesPerConnection"/>. A request read is charged its own bytes plus the
+/// bytes its reply will take (a replay's outputs can be hundreds of times its inputs), so that what the server has
+/// read can never grow past the bound by the time it is answered; once answered, the charge becomes the reply's
+/// encoded size, until it is written.
+/// </summary>
+internal sealed class PendingBytes(FrameCodec codec, ModelSpec spec)
+{
+    // Prefix, type, sequence, id length and the fixed fields of any reply, before the session id.
+    private const int ReplyOverhead = 48;
+
+    /// <summary>What reading <paramref name="request"/> charges: the request itself and the largest reply it can get.</summary>
+    public long ChargeFor(SessionFrame request) => Measure(request) + ReplyFor(request);
+
+    /// <summary>The encoded size of <paramref name="frames"/>; a frame the protocol cannot carry is charged as the Error that replaces it.</summary>
+    public long Of(IReadOnlyList<Frame> frames)
+    {
+        long bytes = 0;
+        foreach (var frame in frames)
+        {
+            bytes += Measure(frame);
+        }
+
+        return bytes;
+    }
+
+    private long ReplyFor(SessionFrame request)
+    {
+        var header = ReplyOverhead + request.Session.Length;
+        var output = 4L * spec.OutputSize;
+        return request switch
+        {
+            TokenFrame => header + output,
+            ReplayFrame replay => ((long)header * (1 + (replay.Steps * output / codec.Limits.MaxFrameBytes))) + (replay.Steps * output),
+            SnapshotRequestFrame => header + 256 + (4L * spec.Recurrent.NumLayers * spec.Recurrent.Directions * (spec.Recurrent.OutputSize + spec.Recurrent.HiddenSize)),
+            _ => header + 512,
+        };
+    }
+
+    private long Measure(Frame frame)
+    {
+        try
+        {
+            return codec.EncodedLength(frame);
+        }
+        catch (ProtocolException)
+        {
+            // Replaced by an InternalError when written, whose message is at most a few hundred bytes.
+            return ReplyOverhead + 1024;
+        }
+    }
+}
