@@ -204,6 +204,31 @@ public sealed class ModelManifestTests
         Assert.Equal(dir.File("tiny.safetensors"), e.FileName);
     }
 
+    // Found by fuzzing the manifest reader (tests/Fuzz, target manifest): each input escaped ModelManifest.Load as an
+    // ArgumentException (a NUL in the weights path, from Path.GetFullPath) or an InvalidOperationException (JSON
+    // escapes spelling an unpaired UTF-16 surrogate, from System.Text.Json) instead of an InvalidModelSpecException.
+    public static TheoryData<byte[], string> UnreadableManifests => new()
+    {
+        { """{"name":"m","weights":"w\u0000.safetensors","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1}}"""u8.ToArray(), "weights holds the character U+0000 at index 1, which no path may hold" },
+        { """{"name":"\ud800","weights":"w","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1}}"""u8.ToArray(), "name is the string \"\\ud800\", which is not valid Unicode" },
+        { """{"name":"m","weights":"w","recurrent":{"mode":"GRU","input_size":"\udc00","hidden_size":1}}"""u8.ToArray(), "recurrent.input_size is the string \"\\udc00\"; expected an integer" },
+        { """{"name":"m","weights":"w","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1,"\ud800x":1}}"""u8.ToArray(), "recurrent has a key that is not valid Unicode" },
+        { """{"\udfff":1}"""u8.ToArray(), "the manifest has a key that is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableManifests))]
+    public void A_manifest_with_text_no_path_or_string_can_hold_is_refused_naming_the_setting(byte[] manifest, string message)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("fuzzed.json");
+        File.WriteAllBytes(path, manifest);
+
+        var e = Assert.Throws<InvalidModelSpecException>(() => ModelManifest.Load(path));
+
+        Assert.True(e.Message.Contains(message, StringComparison.Ordinal), $"expected \"{message}\" in: {e.Message}");
+    }
+
     private static void AssertInvalid(string json, string message)
     {
         var e = Assert.Throws<InvalidModelSpecException>(() => ModelManifest.Parse(json, "/m"));
