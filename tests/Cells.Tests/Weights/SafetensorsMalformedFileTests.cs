@@ -139,6 +139,23 @@ public sealed class SafetensorsMalformedFileTests
         Assert.StartsWith($"{path}: invalid safetensors file: it is 3 byte(s) long", e.Message, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing the safetensors reader (tests/Fuzz, target safetensors): JSON escapes that spell an unpaired
+    // UTF-16 surrogate parse, but System.Text.Json's InvalidOperationException for them escaped Safetensors.Read.
+    public static TheoryData<byte[], string> UnreadableHeaders => new()
+    {
+        { Build("""{"\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", Floats(1f)), "a tensor name in the header is not valid Unicode" },
+        { Build("""{"w":{"dtype":"\ud800","shape":[1],"data_offsets":[0,4]}}""", Floats(1f)), "tensor 'w': dtype is \"\\ud800\", which is not valid Unicode" },
+        { Build("""{"__metadata__":{"\udc00":"pt"}}"""), "a '__metadata__' key is not valid Unicode" },
+        { Build("""{"__metadata__":{"format":"p\udc00t"}}"""), "'__metadata__' value 'format' is \"p\\udc00t\", which is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableHeaders))]
+    public void Reader_refuses_names_and_strings_that_are_not_valid_unicode(byte[] file, string message)
+    {
+        AssertRefused(file, message);
+    }
+
     private static void AssertRefused(byte[] bytes, params string[] fragments)
     {
         var e = Assert.Throws<SafetensorsFormatException>(() => Safetensors.Read(bytes, "x.safetensors"));
