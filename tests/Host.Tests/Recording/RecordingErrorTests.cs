@@ -94,6 +94,40 @@ public sealed class RecordingErrorTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing the recording reader (tests/Fuzz, target recording): each input escaped RecordingReader as an
+    // ArgumentException (a NUL in the model path, from Path.GetFullPath) or an InvalidOperationException (JSON escapes
+    // spelling an unpaired UTF-16 surrogate, from System.Text.Json) instead of a RecordingFormatException.
+    public static TheoryData<byte[], int, string?, string> UnreadableRecordings => new()
+    {
+        { """{"format":"rnn-recording/1","model":"a\u0000"}"""u8.ToArray(), 1, "model", "'model' holds the character U+0000 at index 1, which no path may hold" },
+        { """{"format":"rnn-recording/1","model":"\udc00"}"""u8.ToArray(), 1, "model", "'model' is \"\\udc00\", which is not valid Unicode" },
+        { """{"format":"rnn-recording/1","model":"m","\ud800":1}"""u8.ToArray(), 1, null, "a field name is not valid Unicode" },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"m\"}\n"u8.ToArray().Concat("""{"session":"\ud800","op":"open"}"""u8.ToArray()).ToArray(), 2, "session", "'session' is \"\\ud800\", which is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableRecordings))]
+    public void A_recording_with_text_no_path_or_string_can_hold_is_refused_naming_its_line_and_field(byte[] recording, int line, string? field, string message)
+    {
+        var error = Assert.Throws<RecordingFormatException>(() =>
+        {
+            using var reader = new RecordingReader(new StreamReader(new MemoryStream(recording), System.Text.Encoding.UTF8), "rec.jsonl", "/data/recordings");
+            reader.ReadToEnd();
+        });
+
+        Assert.Equal(line, error.LineNumber);
+        Assert.Equal(field, error.Field);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_float_spelled_as_a_string_that_is_not_valid_unicode_is_refused_as_not_a_number()
+    {
+        var error = Assert.Throws<RecordingFormatException>(() => RecordingText.Operations("""{"session":"a","op":"token","input":["\ud800"]}"""));
+
+        Assert.Contains("'input'[0] must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"); found a string.", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_brief_example_reads_as_written()
     {
