@@ -28,6 +28,7 @@ internal sealed class MetricsExporter : IDisposable
         var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
         var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
+        var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (a leak shows as growth here; RSS includes native memory too).");
         Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
         {
@@ -49,6 +50,7 @@ internal sealed class MetricsExporter : IDisposable
                 }
             }
 
+            managedHeap.Set(GC.GetGCMemoryInfo().HeapSizeBytes);
             var traffic = server.Statistics;
             connections.Set(traffic.ConnectionsOpen);
             pending.Set(traffic.Pending);
