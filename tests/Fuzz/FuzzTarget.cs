@@ -24,6 +24,16 @@ public abstract class FuzzTarget
     public abstract IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; }
 
     /// <summary>
+    /// An <see cref="Instrumented"/> entry for the assembly of <paramref name="types"/>' first type and the given type-name
+    /// prefixes, taken from the types themselves so that a renamed namespace cannot silently leave the parser uninstrumented.
+    /// </summary>
+    protected static (string Assembly, string TypePrefixes) Instrument(Type assemblyOf, params string[] prefixes)
+    {
+        ArgumentNullException.ThrowIfNull(assemblyOf);
+        return (assemblyOf.Assembly.GetName().Name + ".dll", string.Join(',', prefixes));
+    }
+
+    /// <summary>
     /// The most bytes one input may allocate on the calling thread: 1 MiB plus 64 bytes per input byte. A parser
     /// that allocates what a length field asks for before checking the bytes are there exceeds it at once.
     /// </summary>

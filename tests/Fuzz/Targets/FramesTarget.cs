@@ -33,7 +33,7 @@ internal sealed class FramesTarget : FuzzTarget
     public override string Description => "FrameCutter (the connection's framing stage) and FrameCodec.Decode on a client's byte stream";
 
     public override IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; } =
-        [("Streaming.Host.dll", "Streaming.Host.Protocol,Streaming.Host.Server.FrameCutter,Streaming.Host.Server.Inbound")];
+        [Instrument(typeof(FrameCodec), typeof(FrameCodec).Namespace!, typeof(FrameCutter).FullName!, typeof(Inbound).FullName!)];
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds(string repositoryRoot)
     {

@@ -17,7 +17,7 @@ internal sealed class ManifestTarget : FuzzTarget
     public override string Description => "ModelManifest.Parse on a manifest file's bytes";
 
     public override IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; } =
-        [("Streaming.Cells.dll", "Streaming.Cells.Model")];
+        [Instrument(typeof(ModelManifest), typeof(ModelManifest).Namespace!)];
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds(string repositoryRoot)
     {

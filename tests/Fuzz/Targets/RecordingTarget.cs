@@ -16,7 +16,7 @@ internal sealed class RecordingTarget : FuzzTarget
     public override string Description => "RecordingReader on a recording file's bytes";
 
     public override IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; } =
-        [("Streaming.Host.dll", "Streaming.Host.Recording")];
+        [Instrument(typeof(RecordingReader), typeof(RecordingReader).Namespace!)];
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds(string repositoryRoot)
     {

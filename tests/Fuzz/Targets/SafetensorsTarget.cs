@@ -16,7 +16,7 @@ internal sealed class SafetensorsTarget : FuzzTarget
     public override string Description => "Safetensors.Read and SafetensorsFile.ReadFloat on a file's bytes";
 
     public override IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; } =
-        [("Streaming.Cells.dll", "Streaming.Cells.Weights.Safetensors,Streaming.Cells.Weights.FloatTensor")];
+        [Instrument(typeof(Safetensors), typeof(Safetensors).FullName!, typeof(FloatTensor).FullName!)];
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds(string repositoryRoot)
     {

@@ -16,7 +16,8 @@ internal sealed class SnapshotTarget : FuzzTarget
     public override string Description => "SessionSnapshot.FromBytes and StoredSession.FromBytes";
 
     public override IReadOnlyList<(string Assembly, string TypePrefixes)> Instrumented { get; } =
-        [("Streaming.dll", "Streaming.Sessions.SnapshotBinary,Streaming.Sessions.SessionSnapshot,Streaming.Sessions.StoredSession,Streaming.Sessions.LayerState,Streaming.Sessions.ModelIdentity")];
+        [Instrument(typeof(SessionSnapshot), typeof(SessionSnapshot).Namespace + ".SnapshotBinary", typeof(SessionSnapshot).FullName!,
+            typeof(StoredSession).FullName!, typeof(LayerState).FullName!, typeof(ModelIdentity).FullName!)];
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds(string repositoryRoot)
     {
