@@ -132,6 +132,12 @@ internal static class SafetensorsReader
             throw Invalid(source, $"tensor '{name}' is described by a JSON {Kind(element)}; expected an object with dtype, shape and data_offsets");
         }
 
+        // TryGetProperty reads every key it passes, and throws for one that is not valid Unicode: refuse such keys first.
+        if (element.EnumerateObject().Any(property => JsonText.Name(property) is null))
+        {
+            throw Invalid(source, $"tensor '{name}' has a key that is not valid Unicode (an unpaired surrogate escape); expected dtype, shape and data_offsets");
+        }
+
         var dtype = Require(element, name, "dtype", source);
         if (dtype.ValueKind != JsonValueKind.String)
         {
