@@ -43,7 +43,9 @@ public static class SmokeRun
         catch (Exception e)
         {
             // Every exception that escapes the contract is the finding: name it, where it came from, and the input.
-            var origin = e.StackTrace?.Split('\n', 2)[0].Trim() ?? "no stack trace";
+            // Where it left the project's code: the first frame in it, else the innermost frame.
+            var frames = e.StackTrace?.Split('\n').Select(f => f.Trim()).ToList() ?? ["no stack trace"];
+            var origin = frames.FirstOrDefault(f => f.StartsWith("at Streaming.", StringComparison.Ordinal)) ?? frames[0];
             return $"{e.GetType().Name}: {e.Message} [{origin}] (input {input.Length} byte(s): {Convert.ToHexString(input, 0, Math.Min(input.Length, 512))}{(input.Length > 512 ? "..." : "")})";
         }
     }
