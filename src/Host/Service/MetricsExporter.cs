@@ -28,7 +28,7 @@ internal sealed class MetricsExporter : IDisposable
         var connections = factory.CreateGauge("streaming_connections_open", "TCP connections open.");
         var pending = factory.CreateGauge("streaming_requests_pending", "Requests in flight plus replies waiting to be written, over all connections.");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
-        var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (a leak shows as growth here; RSS includes native memory too).");
+        var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (before the first, the bytes allocated so far); a leak shows as growth here, RSS includes native memory too.");
         Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
         {
@@ -50,7 +50,9 @@ internal sealed class MetricsExporter : IDisposable
                 }
             }
 
-            managedHeap.Set(GC.GetGCMemoryInfo().HeapSizeBytes);
+            // Before the first collection there is no "after the last GC": the bytes allocated so far stand in.
+            var heap = GC.GetGCMemoryInfo();
+            managedHeap.Set(heap.Index > 0 ? heap.HeapSizeBytes : GC.GetTotalMemory(forceFullCollection: false));
             var traffic = server.Statistics;
             connections.Set(traffic.ConnectionsOpen);
             pending.Set(traffic.Pending);
