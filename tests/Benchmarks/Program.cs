@@ -4,8 +4,14 @@ using Streaming.Benchmarks;
 // Benchmark program: each scenario measures against libtorch in the same run, on the same machine,
 // and prints a markdown table with its ratios. Absolute times on shared machines are noise; ratios are
 // the figures to quote. Usage: dotnet run -c Release --project tests/Benchmarks -- [scenario...] [--quick]
+// The soak scenario runs only when named (10 minutes, 2 with --quick, or --duration=SECONDS).
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var quick = args.Contains("--quick");
+if (args.FirstOrDefault(a => a.StartsWith("--duration=", StringComparison.Ordinal)) is { } duration)
+{
+    SoakScenario.Duration = TimeSpan.FromSeconds(int.Parse(duration["--duration=".Length..], CultureInfo.InvariantCulture));
+}
+
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
 var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.OrdinalIgnoreCase)
 {
@@ -16,10 +22,11 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["overhead"] = OverheadScenario.Run,
     ["cluster"] = ClusterScenario.Run,
     ["kernels"] = KernelScenario.Run,
+    ["soak"] = SoakScenario.Run,
 };
 if (names.Count == 0)
 {
-    names.AddRange(scenarios.Keys);
+    names.AddRange(scenarios.Keys.Where(name => name != "soak"));
 }
 
 Console.WriteLine(MachineInfo.Describe());

@@ -23,15 +23,17 @@ internal sealed class ManifestSection
 
         foreach (var property in element.EnumerateObject())
         {
-            if (Array.IndexOf(known, property.Name) < 0)
+            var key = JsonText.Name(property)
+                ?? throw new InvalidModelSpecException($"{(path.Length == 0 ? "the manifest" : path)} has a key that is not valid Unicode (an unpaired surrogate escape such as \\ud800); expected one of: {string.Join(", ", known)}.");
+            if (Array.IndexOf(known, key) < 0)
             {
                 throw new InvalidModelSpecException(
-                    $"unknown setting '{Name(property.Name)}'; expected one of: {string.Join(", ", known)}.");
+                    $"unknown setting '{Name(key)}'; expected one of: {string.Join(", ", known)}.");
             }
 
-            if (!values.TryAdd(property.Name, property.Value))
+            if (!values.TryAdd(key, property.Value))
             {
-                throw new InvalidModelSpecException($"{Name(property.Name)} appears twice; expected it once.");
+                throw new InvalidModelSpecException($"{Name(key)} appears twice; expected it once.");
             }
         }
     }
@@ -95,7 +97,10 @@ internal sealed class ManifestSection
             values.ContainsKey(key) ? $"{Name(key)} is null; expected {expected}." : $"{Name(key)} is missing; expected {expected}.");
 
     private string String(JsonElement value, string key) =>
-        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(key, value, "a string");
+        value.ValueKind != JsonValueKind.String
+            ? throw WrongType(key, value, "a string")
+            : JsonText.String(value) ?? throw new InvalidModelSpecException(
+                $"{Name(key)} is the string {value.GetRawText()}, which is not valid Unicode (an unpaired surrogate escape); expected a string of whole characters.");
 
     private int Int(JsonElement value, string key) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
@@ -107,7 +112,7 @@ internal sealed class ManifestSection
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => $"the string \"{value.GetString()}\"",
+        JsonValueKind.String => $"the string {value.GetRawText()}",
         JsonValueKind.Number => value.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",

@@ -94,6 +94,12 @@ public sealed record ModelManifest(string Name, string WeightsPath, ModelSpec Sp
                 var root = ManifestSection.Of(document.RootElement, "", "name", "weights", "recurrent", "embedding", "head", "key_prefixes");
                 var name = root.RequiredString("name");
                 var weights = root.RequiredString("weights");
+                if (weights.IndexOfAny(Path.GetInvalidPathChars()) is var at and >= 0)
+                {
+                    throw new InvalidModelSpecException(
+                        $"weights holds the character U+{(int)weights[at]:X4} at index {at}, which no path may hold; expected the safetensors file's path.");
+                }
+
                 var spec = new ModelSpec(
                     ReadRecurrent(root),
                     ReadEmbedding(root),

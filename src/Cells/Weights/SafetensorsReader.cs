@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Unicode;
+using Streaming.Cells.Model;
 
 namespace Streaming.Cells.Weights;
 
@@ -60,7 +61,9 @@ internal static class SafetensorsReader
             SortedDictionary<string, string>? metadata = null;
             foreach (var property in root.EnumerateObject())
             {
-                if (property.Name == MetadataKey)
+                var name = JsonText.Name(property)
+                    ?? throw Invalid(source, "a tensor name in the header is not valid Unicode (an unpaired surrogate escape such as \\ud800); expected names of whole characters");
+                if (name == MetadataKey)
                 {
                     if (metadata is not null)
                     {
@@ -71,12 +74,12 @@ internal static class SafetensorsReader
                     continue;
                 }
 
-                if (entries.ContainsKey(property.Name))
+                if (entries.ContainsKey(name))
                 {
-                    throw Invalid(source, $"tensor '{property.Name}' appears twice in the header; expected unique names");
+                    throw Invalid(source, $"tensor '{name}' appears twice in the header; expected unique names");
                 }
 
-                entries.Add(property.Name, ParseEntry(property.Name, property.Value, data.Length, source));
+                entries.Add(name, ParseEntry(name, property.Value, data.Length, source));
             }
 
             return new SafetensorsFile(source, data, entries, metadata ?? new SortedDictionary<string, string>(StringComparer.Ordinal));
@@ -104,14 +107,18 @@ internal static class SafetensorsReader
 
         foreach (var property in element.EnumerateObject())
         {
+            var key = JsonText.Name(property)
+                ?? throw Invalid(source, $"a '{MetadataKey}' key is not valid Unicode (an unpaired surrogate escape); expected keys of whole characters");
             if (property.Value.ValueKind != JsonValueKind.String)
             {
-                throw Invalid(source, $"'{MetadataKey}' value '{property.Name}' is a JSON {Kind(property.Value)}; expected a string");
+                throw Invalid(source, $"'{MetadataKey}' value '{key}' is a JSON {Kind(property.Value)}; expected a string");
             }
 
-            if (!metadata.TryAdd(property.Name, property.Value.GetString()!))
+            var value = JsonText.String(property.Value)
+                ?? throw Invalid(source, $"'{MetadataKey}' value '{key}' is {property.Value.GetRawText()}, which is not valid Unicode (an unpaired surrogate escape); expected a string of whole characters");
+            if (!metadata.TryAdd(key, value))
             {
-                throw Invalid(source, $"'{MetadataKey}' key '{property.Name}' appears twice; expected unique keys");
+                throw Invalid(source, $"'{MetadataKey}' key '{key}' appears twice; expected unique keys");
             }
         }
 
@@ -125,13 +132,20 @@ internal static class SafetensorsReader
             throw Invalid(source, $"tensor '{name}' is described by a JSON {Kind(element)}; expected an object with dtype, shape and data_offsets");
         }
 
+        // TryGetProperty reads every key it passes, and throws for one that is not valid Unicode: refuse such keys first.
+        if (element.EnumerateObject().Any(property => JsonText.Name(property) is null))
+        {
+            throw Invalid(source, $"tensor '{name}' has a key that is not valid Unicode (an unpaired surrogate escape); expected dtype, shape and data_offsets");
+        }
+
         var dtype = Require(element, name, "dtype", source);
         if (dtype.ValueKind != JsonValueKind.String)
         {
             throw Invalid(source, $"tensor '{name}': dtype is a JSON {Kind(dtype)}; expected a string such as \"F32\"");
         }
 
-        var dtypeName = dtype.GetString()!;
+        var dtypeName = JsonText.String(dtype)
+            ?? throw Invalid(source, $"tensor '{name}': dtype is {dtype.GetRawText()}, which is not valid Unicode (an unpaired surrogate escape); expected a string such as \"F32\"");
         var shape = ParseShape(name, Require(element, name, "shape", source), source);
         var (begin, end) = ParseOffsets(name, Require(element, name, "data_offsets", source), source);
         var offsets = $"[{begin}, {end}]";

@@ -44,7 +44,14 @@ internal sealed class LineFields : IDisposable
         var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            var name = property.Name;
+            var name = TryName(property);
+            if (name is null)
+            {
+                document.Dispose();
+                throw new RecordingFormatException(source, line, null,
+                    "a field name is not valid Unicode (an unpaired surrogate escape such as \\ud800); expected the field names of docs/recording-format.md.");
+            }
+
             if (!fields.TryAdd(name, property.Value))
             {
                 document.Dispose();
@@ -83,7 +90,8 @@ internal sealed class LineFields : IDisposable
             throw Error(name, $"'{name}' must be {expected}; found {Describe(value)}.");
         }
 
-        return value.GetString()!;
+        return TryString(value)
+            ?? throw Error(name, $"'{name}' is {value.GetRawText()}, which is not valid Unicode (an unpaired surrogate escape); expected {expected}.");
     }
 
     public double? Number(string name)
@@ -230,7 +238,7 @@ internal sealed class LineFields : IDisposable
                 throw Error(field, $"{where} is {item.GetRawText()}, outside the range of a 32-bit float.");
             case JsonValueKind.String:
                 // JSON has no NaN or infinity; recordings spell them as these strings (for expect_error cases).
-                return item.GetString() switch
+                return TryString(item) switch
                 {
                     "NaN" => float.NaN,
                     "Infinity" => float.PositiveInfinity,
@@ -250,6 +258,32 @@ internal sealed class LineFields : IDisposable
         }
 
         throw Error(field, $"{where} must be an integer id from {int.MinValue} to {int.MaxValue}; found {Describe(item)}.");
+    }
+
+    // JSON escapes can spell an unpaired UTF-16 surrogate ("\ud800"): the line parses, but System.Text.Json throws
+    // InvalidOperationException when asked for such a name or string. Null stands for it, refused as a format error.
+    private static string? TryName(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? TryString(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string Describe(JsonElement value) => value.ValueKind switch

@@ -135,6 +135,11 @@ public sealed class RecordingReader : IDisposable
             throw fields.Error("model", "'model' is empty; expected the model manifest's path, relative to the recording.");
         }
 
+        if (model.IndexOfAny(Path.GetInvalidPathChars()) is var at and >= 0)
+        {
+            throw fields.Error("model", $"'model' holds the character U+{(int)model[at]:X4} at index {at}, which no path may hold; expected the model manifest's path, relative to the recording.");
+        }
+
         var tolerance = fields.Number("tolerance") ?? RecordingHeader.DefaultTolerance;
         if (tolerance < 0)
         {

@@ -31,6 +31,7 @@ internal sealed class MetricsExporter : IDisposable
         var refused = factory.CreateCounter("streaming_connections_refused_total", "Connections refused with TooManyConnections because the server held its connection limit.");
         var acceptFailures = factory.CreateCounter("streaming_accept_failures_total", "Accepts the operating system failed (out of descriptors, buffers or memory); the server backs off and retries.");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
+        var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (before the first, the bytes allocated so far); a leak shows as growth here, RSS includes native memory too.");
         Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
         {
@@ -52,6 +53,9 @@ internal sealed class MetricsExporter : IDisposable
                 }
             }
 
+            // Before the first collection there is no "after the last GC": the bytes allocated so far stand in.
+            var heap = GC.GetGCMemoryInfo();
+            managedHeap.Set(heap.Index > 0 ? heap.HeapSizeBytes : GC.GetTotalMemory(forceFullCollection: false));
             var traffic = server.Statistics;
             connections.Set(traffic.ConnectionsOpen);
             pending.Set(traffic.Pending);

@@ -15,6 +15,10 @@ public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset Las
     private const byte ExpiredFlag = 1;
     private const int HeaderSize = 10;
 
+    // The range DateTimeOffset holds; FromUnixTimeMilliseconds throws outside it.
+    private static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     /// <summary>Whether this is a tombstone: the session expired and its state was deleted.</summary>
     public bool IsExpired => Snapshot is null;
 
@@ -57,7 +61,14 @@ public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset Las
             throw new EngineException(EngineErrorCode.MalformedSnapshot, $"a stored session has flags 0x{flags:X2}; expected 0 or 1.");
         }
 
-        var lastUsed = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(bytes[2..]));
+        var milliseconds = BinaryPrimitives.ReadInt64LittleEndian(bytes[2..]);
+        if (milliseconds < MinUnixMilliseconds || milliseconds > MaxUnixMilliseconds)
+        {
+            throw new EngineException(EngineErrorCode.MalformedSnapshot,
+                $"a stored session's last use is {milliseconds} ms after 1970-01-01; expected {MinUnixMilliseconds} to {MaxUnixMilliseconds} (years 1 to 9999).");
+        }
+
+        var lastUsed = DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
         var rest = bytes[HeaderSize..];
         if (flags == ExpiredFlag)
         {

@@ -204,6 +204,37 @@ public sealed class ModelManifestTests
         Assert.Equal(dir.File("tiny.safetensors"), e.FileName);
     }
 
+    // Found by fuzzing the manifest reader (scripts/fuzz.sh manifest; the NUL by reading the code, confirmed with the
+    // harness): each input escaped ModelManifest.Load as an ArgumentException (a NUL in the weights path, from
+    // Path.GetFullPath) or an InvalidOperationException (JSON escapes spelling an unpaired UTF-16 surrogate, from
+    // System.Text.Json) instead of an InvalidModelSpecException.
+    public static TheoryData<byte[], string> UnreadableManifests => new()
+    {
+        { """{"name":"m","weights":"w\u0000.safetensors","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1}}"""u8.ToArray(), "weights holds the character U+0000 at index 1, which no path may hold" },
+        { """{"name":"\ud800","weights":"w","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1}}"""u8.ToArray(), "name is the string \"\\ud800\", which is not valid Unicode" },
+        { """{"name":"m","weights":"w","recurrent":{"mode":"GRU","input_size":"\udc00","hidden_size":1}}"""u8.ToArray(), "recurrent.input_size is the string \"\\udc00\"; expected an integer" },
+        { """{"name":"m","weights":"w","recurrent":{"mode":"GRU","input_size":1,"hidden_size":1,"\ud800x":1}}"""u8.ToArray(), "recurrent has a key that is not valid Unicode" },
+        { """{"\udfff":1}"""u8.ToArray(), "the manifest has a key that is not valid Unicode" },
+        // afl-fuzz's input (manifest campaign, 160 s in), byte for byte.
+        { Convert.FromHexString(
+            "2f2f2061740a7b226e616d65223a2263222c2277656967687473223a222f61626f7273222c22726563757272656e74223a7b226d6f6465223a224752" +
+            "55222c22696e7075745f73697a65223a312c2268696464656e5f73697a65223a312c7d2c226b65795f7072656669786573223a7b22725c75643830" +
+            "306e74223a6e756c6c7d7d"), "key_prefixes has a key that is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableManifests))]
+    public void A_manifest_with_text_no_path_or_string_can_hold_is_refused_naming_the_setting(byte[] manifest, string message)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("fuzzed.json");
+        File.WriteAllBytes(path, manifest);
+
+        var e = Assert.Throws<InvalidModelSpecException>(() => ModelManifest.Load(path));
+
+        Assert.True(e.Message.Contains(message, StringComparison.Ordinal), $"expected \"{message}\" in: {e.Message}");
+    }
+
     private static void AssertInvalid(string json, string message)
     {
         var e = Assert.Throws<InvalidModelSpecException>(() => ModelManifest.Parse(json, "/m"));

@@ -139,6 +139,33 @@ public sealed class SafetensorsMalformedFileTests
         Assert.StartsWith($"{path}: invalid safetensors file: it is 3 byte(s) long", e.Message, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing the safetensors reader (scripts/fuzz.sh safetensors): JSON escapes that spell an unpaired UTF-16
+    // surrogate parse, but System.Text.Json's InvalidOperationException for them (from GetString, JsonProperty.Name and
+    // TryGetProperty) escaped Safetensors.Read.
+    public static TheoryData<byte[], string> UnreadableHeaders => new()
+    {
+        { Build("""{"\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", Floats(1f)), "a tensor name in the header is not valid Unicode" },
+        { Build("""{"w":{"dtype":"\ud800","shape":[1],"data_offsets":[0,4]}}""", Floats(1f)), "tensor 'w': dtype is \"\\ud800\", which is not valid Unicode" },
+        { Build("""{"__metadata__":{"\udc00":"pt"}}"""), "a '__metadata__' key is not valid Unicode" },
+        { Build("""{"__metadata__":{"format":"p\udc00t"}}"""), "'__metadata__' value 'format' is \"p\\udc00t\", which is not valid Unicode" },
+        { Build("""{"w":{"dtype":"F32","\ud800":1,"shape":[1],"data_offsets":[0,4]}}""", Floats(1f)), "tensor 'w' has a key that is not valid Unicode" },
+        // afl-fuzz's input (safetensors campaign, 154 s in), byte for byte: the key reached TryGetProperty.
+        { Convert.FromHexString(
+            "33010000000000007b225f5f6d657461646174615f5f223a7b22666f727a6174223a227074227d2c2261223a7b226474797065223a22492736222c22" +
+            "7368617065223a5b325d2c22646174615f6f666673657473223a5b302c345d7d2c2262223a7b226474797065223a22424b3136222c22736861706522" +
+            "3a5b312c325d2c22646174615f6f666673657473223a5b342c385d7d2c2263223a7b226474797065223a22463634222c227368617065223a5b315d2c" +
+            "22646174615f6f666673657473223a5b382c31365d7d2c2264223a7b226474797065223a22693634222c227368617065223a5b315d2c22645c756438" +
+            "30306673657473223a5b31362c32345d7d2c2266223a7b226474797065223a22433332222c22734f617065223a5b302e335d2c226461747c5f6f6666" +
+            "73657473223a5b32342c32345d7d7d003c00c0803f4400000000000000f03f0700000000000000"), "tensor 'd' has a key that is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableHeaders))]
+    public void Reader_refuses_names_and_strings_that_are_not_valid_unicode(byte[] file, string message)
+    {
+        AssertRefused(file, message);
+    }
+
     private static void AssertRefused(byte[] bytes, params string[] fragments)
     {
         var e = Assert.Throws<SafetensorsFormatException>(() => Safetensors.Read(bytes, "x.safetensors"));

@@ -94,6 +94,54 @@ public sealed class RecordingErrorTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing the recording reader (scripts/fuzz.sh recording; the NUL by reading the code, confirmed with the
+    // harness): each input escaped RecordingReader as an ArgumentException (a NUL in the model path, from
+    // Path.GetFullPath) or an InvalidOperationException (JSON escapes spelling an unpaired UTF-16 surrogate, from
+    // System.Text.Json) instead of a RecordingFormatException.
+    public static TheoryData<byte[], int, string?, string> UnreadableRecordings => new()
+    {
+        // afl-fuzz's input (recording campaign, 438 ms in), byte for byte.
+        { Convert.FromHexString(
+            "7b225c7564383030223a22726e6e2d7265636f7264696e672f31222c226d6f64656c223a226d6f64222c22746f6c6572616e6365223a302e30303031" +
+            "7d0a7b2273657373696f6e223a2261222c226f70223a226f70656e222c226830223a5b5b5d5d2c226330223a6e756c6c7d0a7b2273657373696f6e22" +
+            "3a2261222c226f70223a22746f6b656e222c22696e707574223a5b312c325d2c22657870656374223a5b302e32352c302e355d7d0a7b227365737369" +
+            "6f6e223a2262222c226f70223a22746f6b656e222c22746f6b656e223a332c226578706563745f6572726f72223a747275657d0a7b2273657373696f" +
+            "6e223a2261222c226f70223a227265706c6179222c22696e70757473223a5b5b312c325d2c5b332c345d5d2c22657870656374223a5b5b302c315d2c" +
+            "5b312c305d5d7d0a7b2273657373696f6e223a2263222c226f70223a227265706c6179222c22746f6b656e73223a5b312c322c335d2c226830223a5b" +
+            "5b305d5d2c226330223a5b5b315d5d7d0a0a7b2273657373696f6e223a2261222c226f70223a22736e617073686f74222c226578706563745f68223a" +
+            "5b5b302e352c302e32355d5d2c226578706563745f80223a5b5d7d0a7b2273657373696f6e223a2261222c226f70223a22746f6b657d222c22696e70" +
+            "7574223a5b224e614e222c22496e66696e697479225d2c226578706563745f6572726f72223a747275657d0a7b2273657373696f6e223a2261222c22" +
+            "736e617073686f742274227d0a7b2273657373696f6e223a2261222c226f70223a22636c6f7365222c226578706563745f6572726f72223a66616c73" +
+            "657d0a"), 1, null, "a field name is not valid Unicode" },
+        { """{"format":"rnn-recording/1","model":"a\u0000"}"""u8.ToArray(), 1, "model", "'model' holds the character U+0000 at index 1, which no path may hold" },
+        { """{"format":"rnn-recording/1","model":"\udc00"}"""u8.ToArray(), 1, "model", "'model' is \"\\udc00\", which is not valid Unicode" },
+        { """{"format":"rnn-recording/1","model":"m","\ud800":1}"""u8.ToArray(), 1, null, "a field name is not valid Unicode" },
+        { "{\"format\":\"rnn-recording/1\",\"model\":\"m\"}\n"u8.ToArray().Concat("""{"session":"\ud800","op":"open"}"""u8.ToArray()).ToArray(), 2, "session", "'session' is \"\\ud800\", which is not valid Unicode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableRecordings))]
+    public void A_recording_with_text_no_path_or_string_can_hold_is_refused_naming_its_line_and_field(byte[] recording, int line, string? field, string message)
+    {
+        var error = Assert.Throws<RecordingFormatException>(() =>
+        {
+            using var reader = new RecordingReader(new StreamReader(new MemoryStream(recording), System.Text.Encoding.UTF8), "rec.jsonl", "/data/recordings");
+            reader.ReadToEnd();
+        });
+
+        Assert.Equal(line, error.LineNumber);
+        Assert.Equal(field, error.Field);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_float_spelled_as_a_string_that_is_not_valid_unicode_is_refused_as_not_a_number()
+    {
+        var error = Assert.Throws<RecordingFormatException>(() => RecordingText.Operations("""{"session":"a","op":"token","input":["\ud800"]}"""));
+
+        Assert.Contains("'input'[0] must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"); found a string.", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_brief_example_reads_as_written()
     {

@@ -94,6 +94,7 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Matches(@"streaming_kernel_worst_error \d(\.\d+)?[eE]-0*([6-9]|[1-9]\d)\b", metrics);
         Assert.Contains("streaming_kernel_rejected_paths 0", metrics, StringComparison.Ordinal);
         Assert.Matches(@"streaming_kernel_check_seconds [0-9.]+", metrics);
+        Assert.Matches(@"streaming_managed_heap_bytes [1-9][0-9.eE+]*", metrics);
         serve.Kill();
         await serve.WaitForExitAsync(Guard());
     }
