@@ -154,6 +154,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
+            if (_closing)
+            {
+                // A frame pulled before the closing began: the farewell (EngineStopped: "not applied") may be written
+                // already, so it must not reach the engine. Reading resumes, to discard, once the farewell is out.
+                return;
+            }
+
             _context.Counters.FrameReceived();
             _lastFrameTicks = Stopwatch.GetTimestamp();
             if (inbound.Violation is { } violation)
