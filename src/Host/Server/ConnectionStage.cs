@@ -5,7 +5,6 @@ using Akka.Streams;
 using Akka.Streams.Stage;
 using Microsoft.Extensions.Logging;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Server;
 

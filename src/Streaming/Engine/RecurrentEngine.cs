@@ -4,6 +4,7 @@ using Akka.Streams.Dsl;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
+using Streaming.Persistence;
 using Streaming.Pipeline;
 using Streaming.Sessions;
 
@@ -47,7 +48,15 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     public ModelIdentity Model { get; }
 
     /// <summary>A reading of the engine's counters.</summary>
-    public EngineStatistics Statistics => _counters.Read(_pipeline.Layers.Select(l => l.Read()).ToArray(), _pipeline.Head?.Read());
+    public EngineStatistics Statistics
+    {
+        get
+        {
+            var stages = _pipeline.Stages.Select(s => s.Read()).ToArray();
+            var layers = Spec.Recurrent.NumLayers;
+            return _counters.Read(stages[..layers], stages.Length > layers ? stages[^1] : null);
+        }
+    }
 
     /// <summary>The backend computing the model (tests reach it to break it on purpose).</summary>
     internal IRecurrentBackend Backend => _backend;
@@ -69,7 +78,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         try
         {
             var counters = new EngineCounters();
-            var pipeline = EnginePipeline.Start(system, backend, options, counters);
+            var pipeline = EnginePipeline.Start(system, PipelineStage.Of(backend, options.InitialSlots), new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
             var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
             var directory = new SessionDirectory(context);
             var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory)));

@@ -7,7 +7,6 @@ using Akka.Event;
 using Akka.Persistence;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using Streaming.Sessions;
 
 namespace Streaming.Persistence;
 

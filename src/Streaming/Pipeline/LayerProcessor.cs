@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming.Pipeline;
 

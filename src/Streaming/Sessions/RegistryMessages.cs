@@ -1,3 +1,6 @@
+using Streaming.Persistence;
+using Streaming.Pipeline;
+
 namespace Streaming.Sessions;
 
 /// <summary>Engine to registry: a new (held) entry needs its actor, which loads the session from the store.</summary>

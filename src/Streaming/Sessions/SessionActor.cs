@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Streaming.Persistence;
 using Streaming.Pipeline;
 
 namespace Streaming.Sessions;
@@ -186,8 +187,8 @@ internal sealed class SessionActor : UntypedActor
 
         // Later operations may follow at once: the pipeline applies the restore before them.
         var snapshot = stored.Snapshot;
-        var restore = new Element(ElementKind.Restore, _entry, _context.LayerCount) { States = snapshot.Layers, Position = snapshot.Position, Owner = Self };
-        if (!_entry.Resume(restore, snapshot.Position))
+        var restore = new Element(ElementKind.Restore, Id, _context.LayerCount, _entry) { States = snapshot.Layers, Position = snapshot.Position };
+        if (!_entry.Resume(restore, snapshot.Position, Self))
         {
             Context.Stop(Self);
             return;
@@ -262,7 +263,7 @@ internal sealed class SessionActor : UntypedActor
     private void FinishLeaving(bool expired)
     {
         var passivating = _start == LifecyclePhase.Passivate;
-        if (_entry.TryFinishPassivation(new Element(ElementKind.Close, _entry, _context.LayerCount), passivating))
+        if (_entry.TryFinishPassivation(new Element(ElementKind.Close, Id, _context.LayerCount, _entry), passivating))
         {
             if (passivating)
             {
@@ -412,8 +413,8 @@ internal sealed class SessionActor : UntypedActor
 
     private void SendSnapshot()
     {
-        var element = new Element(ElementKind.Snapshot, _entry, _context.LayerCount) { Position = _entry.Position, Owner = Self };
-        if (!_entry.SendSnapshotForStore(element))
+        var element = new Element(ElementKind.Snapshot, Id, _context.LayerCount, _entry) { Position = _entry.Position };
+        if (!_entry.SendSnapshotForStore(element, Self))
         {
             // The pipeline is gone; the registry fails everything else.
             Context.Stop(Self);

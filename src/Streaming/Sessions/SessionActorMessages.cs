@@ -1,3 +1,6 @@
+using Streaming.Persistence;
+using Streaming.Pipeline;
+
 namespace Streaming.Sessions;
 
 /// <summary>What the registry asks of a session's lifecycle actor.</summary>

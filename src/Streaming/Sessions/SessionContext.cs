@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Streaming.Cells.Model;
+using Streaming.Persistence;
 using Streaming.Pipeline;
 
 namespace Streaming.Sessions;

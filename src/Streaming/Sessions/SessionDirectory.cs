@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Streaming.Persistence;
+using Streaming.Pipeline;
 
 namespace Streaming.Sessions;
 

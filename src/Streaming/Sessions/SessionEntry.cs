@@ -1,5 +1,6 @@
 using Debug = System.Diagnostics.Debug;
 using Akka.Actor;
+using Streaming.Persistence;
 using Streaming.Pipeline;
 
 namespace Streaming.Sessions;
@@ -15,11 +16,11 @@ namespace Streaming.Sessions;
 /// the actor sends elements. A gone entry has left the directory; an operation that finds it gone looks again.
 /// </para>
 /// </summary>
-internal sealed class SessionEntry
+internal sealed class SessionEntry : IElementOwner
 {
     private readonly SessionDirectory _directory;
     // Elements in the pipeline, in the order sent (the pipeline keeps a session's order).
-    private readonly Queue<Element> _inFlight = new();
+    private readonly Queue<(Element Element, SessionOperation? Operation, IActorRef? Actor)> _inFlight = new();
     private Queue<SessionOperation>? _waiting;
     private IActorRef? _idleWatcher;
     private string? _closedBecause;
@@ -94,10 +95,12 @@ internal sealed class SessionEntry
     public void Completed(Element element)
     {
         IActorRef? watcher;
+        (Element Element, SessionOperation? Operation, IActorRef? Actor) first;
         lock (this)
         {
-            var first = _inFlight.Dequeue();
-            Debug.Assert(ReferenceEquals(first, element), "the pipeline keeps each session's elements in order");
+            Context.Counters.LeftPipeline();
+            first = _inFlight.Dequeue();
+            Debug.Assert(ReferenceEquals(first.Element, element), "the pipeline keeps each session's elements in order");
             _lastUsed = Environment.TickCount64;
             Drain();
             watcher = TakeIdleWatcher();
@@ -105,13 +108,13 @@ internal sealed class SessionEntry
         }
 
         // Outside the lock: one sink thread completes a session's elements, so replies keep their order anyway.
-        if (element.Operation is { } operation)
+        if (first.Operation is { } operation)
         {
             operation.Reply(element, Context);
         }
         else
         {
-            element.Owner?.Tell(element, ActorRefs.NoSender);
+            first.Actor?.Tell(element, ActorRefs.NoSender);
         }
 
         watcher?.Tell(EntryIdle.Instance, ActorRefs.NoSender);
@@ -169,11 +172,11 @@ internal sealed class SessionEntry
     }
 
     /// <summary>Sends the lifecycle actor's snapshot element that will be saved to the store: the session counts as unchanged from here.</summary>
-    public bool SendSnapshotForStore(Element element)
+    public bool SendSnapshotForStore(Element element, IActorRef actor)
     {
         lock (this)
         {
-            if (!Write(element))
+            if (!Write(element, actor: actor))
             {
                 return false;
             }
@@ -250,21 +253,12 @@ internal sealed class SessionEntry
         }
     }
 
-    /// <summary>Sends an element of the lifecycle actor (held or not); false when the pipeline no longer accepts elements.</summary>
-    public bool SendInternal(Element element)
-    {
-        lock (this)
-        {
-            return Write(element);
-        }
-    }
-
     /// <summary>Loaded from the store: the restore element goes first, then the session is open at <paramref name="position"/>.</summary>
-    public bool Resume(Element restore, long position)
+    public bool Resume(Element restore, long position, IActorRef actor)
     {
         lock (this)
         {
-            if (!Write(restore))
+            if (!Write(restore, actor: actor))
             {
                 return false;
             }
@@ -357,7 +351,7 @@ internal sealed class SessionEntry
     /// <summary>Fails everything in flight and waiting with <paramref name="error"/> and leaves the directory (the pipeline is gone).</summary>
     public void Fail(Exception error)
     {
-        Element[] inFlight;
+        (Element Element, SessionOperation? Operation, IActorRef? Actor)[] inFlight;
         lock (this)
         {
             inFlight = _inFlight.ToArray();
@@ -446,7 +440,7 @@ internal sealed class SessionEntry
                     "the session is already open; close it first, or restore a snapshot to replace its state.", Id));
                 break;
             case OpenOperation open:
-                if (Send(new Element(ElementKind.Open, this, layers) { States = open.States }, open))
+                if (Send(new Element(ElementKind.Open, Id, layers, this) { States = open.States }, open))
                 {
                     _open = true;
                     _position = 0;
@@ -457,7 +451,7 @@ internal sealed class SessionEntry
 
                 break;
             case RestoreOperation restore:
-                if (Send(new Element(ElementKind.Restore, this, layers) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, restore))
+                if (Send(new Element(ElementKind.Restore, Id, layers, this) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, restore))
                 {
                     if (!_open)
                     {
@@ -483,7 +477,7 @@ internal sealed class SessionEntry
                 push.Fail(OutOfPlace(at));
                 break;
             case PushOperation push:
-                if (Send(new Element(ElementKind.Token, this, layers) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
+                if (Send(new Element(ElementKind.Token, Id, layers, this) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
                 {
                     _position++;
                     _changed = true;
@@ -491,10 +485,10 @@ internal sealed class SessionEntry
 
                 break;
             case SnapshotOperation snapshot:
-                Send(new Element(ElementKind.Snapshot, this, layers) { Position = _position }, snapshot);
+                Send(new Element(ElementKind.Snapshot, Id, layers, this) { Position = _position }, snapshot);
                 break;
             case ReplayOperation replay:
-                var element = new Element(ElementKind.Replay, this, layers)
+                var element = new Element(ElementKind.Replay, Id, layers, this)
                 {
                     Data = replay.Values,
                     Ids = replay.Ids,
@@ -510,7 +504,7 @@ internal sealed class SessionEntry
 
                 break;
             case ResetOperation reset:
-                if (Send(new Element(ElementKind.Reset, this, layers), reset))
+                if (Send(new Element(ElementKind.Reset, Id, layers, this), reset))
                 {
                     _position = 0;
                     _changed = true;
@@ -518,7 +512,7 @@ internal sealed class SessionEntry
 
                 break;
             case CloseOperation close:
-                if (Send(new Element(ElementKind.Close, this, layers), close))
+                if (Send(new Element(ElementKind.Close, Id, layers, this), close))
                 {
                     _open = false;
                     _closedBecause = "it was closed";
@@ -571,8 +565,7 @@ internal sealed class SessionEntry
 
     private bool Send(Element element, SessionOperation operation)
     {
-        element.Operation = operation;
-        if (Write(element))
+        if (Write(element, operation))
         {
             return true;
         }
@@ -582,12 +575,12 @@ internal sealed class SessionEntry
     }
 
     // Under the lock, so the channel receives a session's elements in the order they were applied.
-    private bool Write(Element element)
+    private bool Write(Element element, SessionOperation? operation = null, IActorRef? actor = null)
     {
         Context.Counters.EnteredPipeline();
         if (Context.Pipeline.TryWrite(element))
         {
-            _inFlight.Enqueue(element);
+            _inFlight.Enqueue((element, operation, actor));
             return true;
         }
 

@@ -1,3 +1,4 @@
+using Streaming.Persistence;
 using Streaming.Pipeline;
 
 namespace Streaming.Sessions;

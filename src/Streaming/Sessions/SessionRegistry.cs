@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
+using Streaming.Persistence;
+using Streaming.Pipeline;
 
 namespace Streaming.Sessions;
 

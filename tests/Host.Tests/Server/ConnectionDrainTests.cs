@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Streaming;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

@@ -32,5 +32,5 @@ public sealed class SqliteStoreTests : SqlStoreContract
         Assert.Contains(fromPath.SqliteFile!, fromPath.Describe(), StringComparison.Ordinal);
     }
 
-    private static Streaming.Sessions.ModelIdentity TestModelsIdentity() => Engine.TestModels.Create(Engine.TestModels.Gru2).Identity;
+    private static ModelIdentity TestModelsIdentity() => Engine.TestModels.Create(Engine.TestModels.Gru2).Identity;
 }

@@ -1,4 +1,7 @@
-namespace Streaming;
+using Streaming.Persistence;
+using Streaming.Pipeline;
+
+namespace Streaming.Sessions;
 
 /// <summary>Engine-wide counters, updated by the session actors and the pipeline's sink, read by <see cref="RecurrentEngine.Statistics"/>.</summary>
 internal sealed class EngineCounters

@@ -1,4 +1,4 @@
-namespace Streaming.Sessions;
+namespace Streaming.Persistence;
 
 /// <summary>
 /// Where sessions persist: the engine saves a session's <see cref="StoredSession"/> when it passivates, at each
