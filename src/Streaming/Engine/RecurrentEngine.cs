@@ -1,5 +1,6 @@
 using Akka;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Streams.Dsl;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
@@ -79,9 +80,11 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         {
             var counters = new EngineCounters();
             var pipeline = EnginePipeline.Start(system, PipelineStage.Of(backend, options.InitialSlots), new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
-            var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
+            var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter));
+            var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, rules, options.Store ?? new InMemorySnapshotStore(),
+                new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
             var directory = new SessionDirectory(context);
-            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory)));
+            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory, options.CheckpointEvery)));
             pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));
             return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, directory, registry));
         }
@@ -214,13 +217,16 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         {
             if (_disposal is not null || _system.WhenTerminated.IsCompleted)
             {
-                return Task.FromException<bool>(SessionContext.Stopped(sessionId, "it was disposed"));
+                return Task.FromException<bool>(SessionErrors.Stopped(sessionId, "it was disposed"));
             }
-        }
 
-        var eviction = new Evict(sessionId, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _registry.Tell(eviction);
-        return eviction.Completion.Task;
+            if (_directory.Refusal is { } refusal)
+            {
+                return Task.FromException<bool>(SessionErrors.Stopped(sessionId, refusal));
+            }
+
+            return _directory.Find(sessionId)?.Evict() ?? Task.FromResult(false);
+        }
     }
 
     /// <summary>
@@ -247,6 +253,8 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         _pipeline.Dispose();
         _backend.Dispose();
     }
+
+    private static long? Milliseconds(TimeSpan? time) => time is { } t ? (long)t.TotalMilliseconds : null;
 
     // The caller keeps its arrays; what was checked is what the session gets, even if they change later.
     private static LayerState[]? Copy(IReadOnlyList<LayerState>? layers) =>
@@ -275,26 +283,21 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
             // Under the gate, so no operation slips past a shutdown that has begun: the registry refuses it instead.
             if (_disposal is not null)
             {
-                return Task.FromException<T>(SessionContext.Stopped(sessionId, "it was disposed"));
+                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "it was disposed"));
             }
 
             if (_system.WhenTerminated.IsCompleted)
             {
-                return Task.FromException<T>(SessionContext.Stopped(sessionId, "its actor system has terminated"));
+                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "its actor system has terminated"));
             }
 
             // A resident session takes the operation on this thread; a gone entry (closed, passivated) is looked up again.
             while (true)
             {
-                var entry = _directory.GetOrAdd(sessionId, out var added);
+                var entry = _directory.GetOrAdd(sessionId);
                 if (entry is null)
                 {
-                    return Task.FromException<T>(SessionContext.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
-                }
-
-                if (added)
-                {
-                    _registry.Tell(new Activate(entry));
+                    return Task.FromException<T>(SessionErrors.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
                 }
 
                 if (entry.TrySubmit(operation))
