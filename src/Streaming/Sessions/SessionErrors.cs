@@ -40,6 +40,10 @@ internal static class SessionErrors
         new(EngineErrorCode.StoreFailed,
             $"the session was closed here, but deleting its persisted state from the store failed ({why}); its next operation may resume it from there.", sessionId);
 
+    public static EngineException CloseInterrupted(string sessionId, string why) =>
+        new(EngineErrorCode.StoreFailed,
+            $"the session was closed here, but the engine stopped ({why}) before its persisted state was deleted; its next operation may resume it from there.", sessionId);
+
     /// <summary>Why an expired session is expired: when it was last used.</summary>
     public static string IdleSince(long lastUsed) => $"it was idle since {SessionClock.ToTime(lastUsed):u}, longer than its time-to-live";
 }

@@ -65,7 +65,7 @@ internal static partial class SessionMachine
             SessionEvent.CheckpointDue => OnCheckpointDue(state, ref effects),
             SessionEvent.EvictRequested => OnEvictRequested(state, ref effects),
             SessionEvent.ShutdownRequested => state with { ShutdownRequested = true },
-            SessionEvent.PipelineFailed failed => Fail(state, SessionErrors.Stopped(sessionId, failed.Why), ref effects),
+            SessionEvent.PipelineFailed failed => Fail(sessionId, state, failed.Why, ref effects),
             _ => throw new ArgumentOutOfRangeException(nameof(happened), happened, "not a session event"),
         };
 
@@ -294,9 +294,15 @@ internal static partial class SessionMachine
         return state with { EvictRequested = true };
     }
 
-    private static SessionState Fail(SessionState state, EngineException error, ref EffectList effects)
+    private static SessionState Fail(string sessionId, SessionState state, string why, ref EffectList effects)
     {
-        effects.Add(new FailAll(error));
+        if (state.Phase == SessionPhase.Closing && state.InFlight == 0)
+        {
+            // The close came back from the pipeline (it was applied); only the delete is unfinished: "not applied" would be untrue.
+            effects.Add(new AnswerClose(SessionErrors.CloseInterrupted(sessionId, why)));
+        }
+
+        effects.Add(new FailAll(SessionErrors.Stopped(sessionId, why)));
         return state with { Phase = SessionPhase.Gone, Waiting = 0, StoreBusy = false, EvictRequested = false };
     }
 
