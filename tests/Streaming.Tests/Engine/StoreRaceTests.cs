@@ -38,9 +38,19 @@ public sealed class StoreRaceTests
 
             await store.NextSaveStartedAsync();
 
-            // The checkpoint's save is in flight (held) when the close arrives; then the save is let go.
+            // The checkpoint's save is in flight (held) when the close arrives. Once the close has left the pipeline it
+            // is applied, yet it must not be answered while that save may still land.
             var close = scope.Engine.CloseAsync("a");
-            store.ReleaseSaves();
+            try
+            {
+                await Until(() => scope.Engine.Statistics.ElementsInPipeline == 0, "the close to leave the pipeline");
+                Assert.False(close.IsCompleted, "the close was answered while a save of the session was in flight");
+            }
+            finally
+            {
+                store.ReleaseSaves();
+            }
+
             await close;
             await store.IdleAsync();
             Assert.Equal(0, store.Count);
@@ -72,6 +82,16 @@ public sealed class StoreRaceTests
         Assert.True(tombstone.IsExpired);
         var expired = await Assert.ThrowsAsync<EngineException>(() => scope.Engine.PushAsync("a", token));
         Assert.Equal(EngineErrorCode.SessionExpired, expired.Code);
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting for {what}");
+            await Task.Delay(5);
+        }
     }
 
     /// <summary>An in-memory store that adds <c>shift</c> to the last use of every snapshot it saves, and reports the first tombstone.</summary>
