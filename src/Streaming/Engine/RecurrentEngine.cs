@@ -63,7 +63,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     internal IRecurrentBackend Backend => _backend;
 
     /// <summary>Starts an engine for <paramref name="weights"/> in <paramref name="system"/>.</summary>
-    /// <param name="system">The actor system that hosts the session actors and the pipeline; the engine does not terminate it.</param>
+    /// <param name="system">The actor system that hosts the sessions' registry and the pipeline; the engine does not terminate it.</param>
     /// <param name="model">The model's identity, e.g. <c>ModelIdentity.Of(name, weights)</c>.</param>
     /// <param name="weights">The model's weights.</param>
     /// <param name="options">Settings; null means <see cref="EngineOptions.Default"/>.</param>
@@ -245,7 +245,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
 
     private async Task ShutDownAsync()
     {
-        // An actor system terminated under the engine has stopped its actors already: nothing would answer.
+        // An actor system terminated under the engine has stopped its registry and pipeline already: nothing would answer.
         await Task.WhenAny(_registry.Ask<ShutdownComplete>(Shutdown.Instance), _system.WhenTerminated).ConfigureAwait(false);
         // A pipeline that failed earlier has failed its pending operations then; its error needs no rethrowing here.
         await Task.WhenAny(_pipeline.Completion, _system.WhenTerminated).ConfigureAwait(false);
@@ -280,7 +280,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
 
         lock (_gate)
         {
-            // Under the gate, so no operation slips past a shutdown that has begun: the registry refuses it instead.
+            // Under the gate, so no operation slips past a shutdown that has begun: the directory refuses it instead.
             if (_disposal is not null)
             {
                 return Task.FromException<T>(SessionErrors.Stopped(sessionId, "it was disposed"));
