@@ -100,14 +100,3 @@ internal abstract record SessionEffect
     /// <summary>The pipeline is gone: fail every operation in flight or waiting, the close and the evictions, with <paramref name="Error"/>, and leave.</summary>
     public sealed record FailAll(EngineException Error) : SessionEffect;
 }
-
-/// <summary>The engine's session counters that a decision moves.</summary>
-internal enum SessionCounter
-{
-    Opened,
-    Closed,
-    Passivated,
-    Resumed,
-    Expired,
-    CheckpointSaved,
-}
