@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host;
 

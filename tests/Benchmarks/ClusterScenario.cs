@@ -7,7 +7,7 @@ using Akka.Configuration;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
 using Streaming.Cluster;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Benchmarks;
 

@@ -2,7 +2,6 @@ using System.Text;
 using Akka.Actor;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming.Benchmarks;
 

@@ -4,7 +4,6 @@ using Akka.Actor;
 using Akka.Configuration;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 using TorchSharp;
 using static TorchSharp.torch;
 

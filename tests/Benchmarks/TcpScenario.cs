@@ -3,7 +3,6 @@ using Akka.Actor;
 using Streaming.Cells.Backends;
 using Streaming.Host.Client;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Streaming.Benchmarks;
 

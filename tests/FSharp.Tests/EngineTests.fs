@@ -10,7 +10,6 @@ open Streaming.Cells.Backends
 open Streaming.Cells.Model
 open Streaming.Cells.Sequences
 open Streaming.Cells.Weights
-open Streaming.Sessions
 
 let private spec = ModelSpec(RecurrentSpec(RecurrentMode.Lstm, 4, 8, NumLayers = 2))
 let private weights = ModelWeights.CreateRandom(spec, 7)

@@ -8,7 +8,6 @@ open Streaming.Cells.Model
 open Streaming.Cells.Weights
 open Streaming.Host.Client
 open Streaming.Host.Server
-open Streaming.Sessions
 
 let private spec = ModelSpec(RecurrentSpec(RecurrentMode.Gru, 3, 6))
 let private weights = ModelWeights.CreateRandom(spec, 11)

@@ -2,8 +2,8 @@ module Streaming.FSharp.Tests.SnapshotTests
 
 open System
 open Xunit
+open Streaming
 open Streaming.Cells.Model
-open Streaming.Sessions
 
 let private model = ModelIdentity("char-lstm", String('c', 64))
 

@@ -5,7 +5,6 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Client;
 

@@ -1,5 +1,4 @@
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Client;
 

@@ -1,4 +1,3 @@
-using Streaming.Sessions;
 
 namespace Streaming.Host.Protocol;
 

@@ -1,7 +1,6 @@
 using Streaming.Cells.Model;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Recording;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using Streaming.Host.Client;
 using Streaming.Host.Protocol;
 using Streaming.Host.Recording;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Replay;
 

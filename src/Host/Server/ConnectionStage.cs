@@ -5,7 +5,6 @@ using Akka.Streams;
 using Akka.Streams.Stage;
 using Microsoft.Extensions.Logging;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Server;
 
@@ -138,6 +137,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private void OnPush()
         {
             var inbound = Grab(_stage.In);
+            if (_closing)
+            {
+                // A frame pulled before the closing began: the farewell (EngineStopped: "not applied") may be queued
+                // already, so it must not reach the engine.
+                return;
+            }
+
             _context.Counters.FrameReceived();
             _lastFrameTicks = Stopwatch.GetTimestamp();
             if (inbound.Violation is { } violation)

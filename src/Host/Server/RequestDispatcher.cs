@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Server;
 

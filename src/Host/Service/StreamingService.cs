@@ -5,7 +5,6 @@ using Streaming.Cells.Model;
 using Streaming.Host.Recording;
 using Streaming.Host.Server;
 using Streaming.Host.Storage;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Service;
 
@@ -104,7 +103,7 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} at {Endpoint} on the {Backend} backend; stop with SIGTERM or Ctrl-C")]
-    private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, Sessions.ModelIdentity model, Cells.Backends.BackendKind backend);
+    private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, ModelIdentity model, Cells.Backends.BackendKind backend);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kernels checked against PyTorch's equations: {Summary}")]
     private static partial void KernelsChecked(ILogger logger, string summary);

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Streaming.Persistence;
-using Streaming.Sessions;
 
 namespace Streaming.Host.Storage;
 

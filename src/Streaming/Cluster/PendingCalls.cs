@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using Streaming.Sessions;
 
 namespace Streaming.Cluster;
 

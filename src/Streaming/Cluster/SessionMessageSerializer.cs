@@ -2,7 +2,6 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
-using Streaming.Sessions;
 
 namespace Streaming.Cluster;
 

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming.Cluster;
 
@@ -14,7 +13,7 @@ namespace Streaming.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The nodes share one <see cref="ISnapshotStore"/> (the engines' <see cref="EngineOptions.Store"/>). When a shard
+/// The nodes share one <see cref="Persistence.ISnapshotStore"/> (the engines' <see cref="EngineOptions.Store"/>). When a shard
 /// moves (rebalance, or its node leaving through <see cref="CoordinatedShutdown"/>), each of its sessions is evicted
 /// on the old node (its accepted operations finish, then its state is saved) before the shard starts anywhere else,
 /// and the new owner loads the session from the store on its next operation. Sessions therefore continue exactly

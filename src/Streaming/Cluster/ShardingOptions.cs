@@ -21,7 +21,7 @@ public sealed record ShardingOptions
 
     /// <summary>
     /// How long a call waits for the session's owner to answer (default 30 s). A call without an answer fails with
-    /// an <see cref="Sessions.EngineException"/> of code <see cref="Sessions.EngineErrorCode.EngineStopped"/> that says
+    /// an <see cref="EngineException"/> of code <see cref="EngineErrorCode.EngineStopped"/> that says
     /// so; the operation may or may not have been applied (tokens sent with <see cref="Token.At"/> can be resent
     /// safely).
     /// </summary>

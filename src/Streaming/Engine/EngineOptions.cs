@@ -1,5 +1,5 @@
 using Streaming.Cells.Backends;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming;
 
@@ -60,9 +60,6 @@ public sealed record EngineOptions
 
     /// <summary>Where passivated sessions, and sessions open at shutdown, are saved (default: a new <see cref="InMemorySnapshotStore"/>).</summary>
     public ISnapshotStore? Store { get; init; }
-
-    /// <summary>Test hook: called on the stage's thread with each batch's stage name and session ids, in batch order.</summary>
-    internal Action<string, IReadOnlyList<string>>? BatchObserver { get; init; }
 
     /// <summary>
     /// The backend options the engine creates its backend with: <see cref="Backend"/>, with automatic threads

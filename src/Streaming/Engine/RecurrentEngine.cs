@@ -1,9 +1,11 @@
 using Akka;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Streams.Dsl;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
+using Streaming.Persistence;
 using Streaming.Pipeline;
 using Streaming.Sessions;
 
@@ -50,13 +52,21 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     public ModelIdentity Model { get; }
 
     /// <summary>A reading of the engine's counters.</summary>
-    public EngineStatistics Statistics => _counters.Read(_pipeline.Layers.Select(l => l.Read()).ToArray(), _pipeline.Head?.Read());
+    public EngineStatistics Statistics
+    {
+        get
+        {
+            var stages = _pipeline.Stages.Select(s => s.Read()).ToArray();
+            var layers = Spec.Recurrent.NumLayers;
+            return _counters.Read(stages[..layers], stages.Length > layers ? stages[^1] : null);
+        }
+    }
 
     /// <summary>The backend computing the model (tests reach it to break it on purpose).</summary>
     internal IRecurrentBackend Backend => _backend;
 
     /// <summary>Starts an engine for <paramref name="weights"/> in <paramref name="system"/>.</summary>
-    /// <param name="system">The actor system that hosts the session actors and the pipeline; the engine does not terminate it.</param>
+    /// <param name="system">The actor system that hosts the sessions' registry and the pipeline; the engine does not terminate it.</param>
     /// <param name="model">The model's identity, e.g. <c>ModelIdentity.Of(name, weights)</c>.</param>
     /// <param name="weights">The model's weights.</param>
     /// <param name="options">Settings; null means <see cref="EngineOptions.Default"/>.</param>
@@ -72,10 +82,12 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         try
         {
             var counters = new EngineCounters();
-            var pipeline = EnginePipeline.Start(system, backend, options, counters);
-            var context = new SessionContext(pipeline.Input, model, backend.Spec, options, options.Store ?? new InMemorySnapshotStore(), counters);
+            var pipeline = EnginePipeline.Start(system, PipelineStage.Of(backend, options.InitialSlots), new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
+            var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter));
+            var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, rules, options.Store ?? new InMemorySnapshotStore(),
+                new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
             var directory = new SessionDirectory(context);
-            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory)));
+            var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory, options.CheckpointEvery)));
             pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));
             return Task.FromResult(new RecurrentEngine(system, model, backend, pipeline, counters, options, directory, registry));
         }
@@ -208,13 +220,16 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         {
             if (_disposal is not null || _system.WhenTerminated.IsCompleted)
             {
-                return Task.FromException<bool>(SessionContext.Stopped(sessionId, "it was disposed"));
+                return Task.FromException<bool>(SessionErrors.Stopped(sessionId, "it was disposed"));
             }
-        }
 
-        var eviction = new Evict(sessionId, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _registry.Tell(eviction);
-        return eviction.Completion.Task;
+            if (_directory.Refusal is { } refusal)
+            {
+                return Task.FromException<bool>(SessionErrors.Stopped(sessionId, refusal));
+            }
+
+            return _directory.Find(sessionId)?.Evict() ?? Task.FromResult(false);
+        }
     }
 
     /// <summary>
@@ -233,7 +248,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
 
     private async Task ShutDownAsync()
     {
-        // An actor system terminated under the engine has stopped its actors already: nothing would answer.
+        // An actor system terminated under the engine has stopped its registry and pipeline already: nothing would answer.
         await Task.WhenAny(_registry.Ask<ShutdownComplete>(Shutdown.Instance), _system.WhenTerminated).ConfigureAwait(false);
         // A pipeline that failed earlier has failed its pending operations then; its error needs no rethrowing here.
         await Task.WhenAny(_pipeline.Completion, _system.WhenTerminated).ConfigureAwait(false);
@@ -241,6 +256,8 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         _pipeline.Dispose();
         _backend.Dispose();
     }
+
+    private static long? Milliseconds(TimeSpan? time) => time is { } t ? (long)t.TotalMilliseconds : null;
 
     // The caller keeps its arrays; what was checked is what the session gets, even if they change later.
     private static LayerState[]? Copy(IReadOnlyList<LayerState>? layers) =>
@@ -266,29 +283,24 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
 
         lock (_gate)
         {
-            // Under the gate, so no operation slips past a shutdown that has begun: the registry refuses it instead.
+            // Under the gate, so no operation slips past a shutdown that has begun: the directory refuses it instead.
             if (_disposal is not null)
             {
-                return Task.FromException<T>(SessionContext.Stopped(sessionId, "it was disposed"));
+                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "it was disposed"));
             }
 
             if (_system.WhenTerminated.IsCompleted)
             {
-                return Task.FromException<T>(SessionContext.Stopped(sessionId, "its actor system has terminated"));
+                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "its actor system has terminated"));
             }
 
             // A resident session takes the operation on this thread; a gone entry (closed, passivated) is looked up again.
             while (true)
             {
-                var entry = _directory.GetOrAdd(sessionId, out var added);
+                var entry = _directory.GetOrAdd(sessionId);
                 if (entry is null)
                 {
-                    return Task.FromException<T>(SessionContext.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
-                }
-
-                if (added)
-                {
-                    _registry.Tell(new Activate(entry));
+                    return Task.FromException<T>(SessionErrors.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
                 }
 
                 if (entry.TrySubmit(operation))

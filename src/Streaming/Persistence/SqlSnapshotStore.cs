@@ -7,7 +7,6 @@ using Akka.Event;
 using Akka.Persistence;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using Streaming.Sessions;
 
 namespace Streaming.Persistence;
 
@@ -18,7 +17,9 @@ namespace Streaming.Persistence;
 /// weights version never resumes another's sessions. Every save gets a sequence number above any this store has seen
 /// for the session (at load or save) and above the clock's ticks, so the latest save wins even when engines of a
 /// cluster save one session one after another; older snapshots of the session are deleted after each save, so the
-/// table keeps about one row per session. Safe to call concurrently for different sessions.
+/// table keeps about one row per session. Safe to call concurrently for different sessions; calls for one session must
+/// not overlap (an engine never overlaps them), since a save's clean-up of older rows and a delete are separate
+/// database calls.
 /// </summary>
 public sealed class SqlSnapshotStore : ISnapshotStore
 {

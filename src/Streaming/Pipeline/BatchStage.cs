@@ -21,18 +21,15 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
     private readonly Func<IBatchProcessor> _createProcessor;
     private readonly BatchSettings _settings;
     private readonly StageCounters _counters;
-    private readonly Action<string, IReadOnlyList<string>>? _observer;
 
     /// <param name="createProcessor">Creates the processor of one materialization; the stage disposes it when it stops.</param>
     /// <param name="settings">Batch sizes and waits.</param>
     /// <param name="counters">Where batch sizes are counted.</param>
-    /// <param name="observer">Test hook, called with each batch's session ids on the stage's thread.</param>
-    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters, Action<string, IReadOnlyList<string>>? observer = null)
+    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters)
     {
         _createProcessor = createProcessor;
         _settings = settings;
         _counters = counters;
-        _observer = observer;
         Shape = new FlowShape<Element, Element>(In, Out);
     }
 
@@ -157,7 +154,6 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
 
             _stage._counters.Record(batch.Count);
             _stage._counters.Waited(waited);
-            _stage._observer?.Invoke(_stage._counters.Name, batch.ConvertAll(e => e.SessionId));
             var processor = _processor!;
             var counters = _stage._counters;
             _running = Task.Run(() =>

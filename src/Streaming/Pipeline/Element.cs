@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Streaming.Sessions;
-
 namespace Streaming.Pipeline;
 
 /// <summary>
@@ -10,35 +7,30 @@ namespace Streaming.Pipeline;
 /// </summary>
 internal sealed class Element
 {
-    public Element(ElementKind kind, string sessionId, int layerCount)
+    /// <param name="kind">What each stage does with it.</param>
+    /// <param name="sessionId">The session it belongs to: a batch holds at most one element of a session.</param>
+    /// <param name="layerCount">The model's layers (a snapshot collects one state per layer).</param>
+    /// <param name="owner">Who the sink hands it back to (null only in stage tests, which read the stage's output).</param>
+    public Element(ElementKind kind, string sessionId, int layerCount, IElementOwner? owner = null)
     {
         Kind = kind;
         SessionId = sessionId;
+        Owner = owner;
         if (kind == ElementKind.Snapshot)
         {
             Collected = new LayerState[layerCount];
         }
     }
 
-    /// <summary>An element of <paramref name="session"/>, which the sink completes it to.</summary>
-    public Element(ElementKind kind, SessionEntry session, int layerCount)
-        : this(kind, session.Id, layerCount) => Session = session;
-
     public ElementKind Kind { get; }
 
     public string SessionId { get; }
 
-    /// <summary>The session the completed element goes back to (null only in stage tests).</summary>
-    public SessionEntry? Session { get; }
-
-    /// <summary>The caller's operation this element applies; null for a lifecycle actor's own element.</summary>
-    public SessionOperation? Operation { get; set; }
+    /// <summary>Who the completed element goes back to.</summary>
+    public IElementOwner? Owner { get; }
 
     /// <summary>When the current stage received the element (Stopwatch ticks), for the queue-wait counter.</summary>
     public long ReceivedAt { get; set; }
-
-    /// <summary>The lifecycle actor told of its own element's completion.</summary>
-    public IActorRef? Owner { get; init; }
 
     /// <summary>The session's position once this element has been applied.</summary>
     public long Position { get; init; }

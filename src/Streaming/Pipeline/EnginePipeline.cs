@@ -3,15 +3,14 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Streaming.Cells.Backends;
 
 namespace Streaming.Pipeline;
 
 /// <summary>
-/// The running stream of one engine: a channel the session actors write into, one <see cref="BatchStage"/> per
-/// recurrent layer, the head stage when the model has a head, each behind an async boundary so consecutive
-/// stages compute consecutive batches at once, and a sink that sends each finished element back to its
-/// session actor.
+/// The running stream of one engine: a channel that the sessions write their elements into, one
+/// <see cref="BatchStage"/> per stage (each recurrent layer, then the head when the model has one), each behind an
+/// async boundary so consecutive stages compute consecutive batches at once, and a sink that hands each finished
+/// element back to its <see cref="Element.Owner"/>.
 /// </summary>
 internal sealed class EnginePipeline : IDisposable
 {
@@ -20,59 +19,43 @@ internal sealed class EnginePipeline : IDisposable
 
     private readonly ActorMaterializer _materializer;
 
-    private EnginePipeline(ChannelWriter<Element> input, Task completion, IReadOnlyList<StageCounters> layers, StageCounters? head, ActorMaterializer materializer)
+    private EnginePipeline(ChannelWriter<Element> input, Task completion, IReadOnlyList<StageCounters> stages, ActorMaterializer materializer)
     {
         Input = input;
         Completion = completion;
-        Layers = layers;
-        Head = head;
+        Stages = stages;
         _materializer = materializer;
     }
 
-    /// <summary>Where session actors send elements; completing it drains and stops the pipeline.</summary>
+    /// <summary>Where sessions write their elements; completing it drains and stops the pipeline.</summary>
     public ChannelWriter<Element> Input { get; }
 
     /// <summary>Completes when the pipeline has stopped: successfully after its input completed and drained, or with a stage's failure.</summary>
     public Task Completion { get; }
 
-    public IReadOnlyList<StageCounters> Layers { get; }
+    /// <summary>Each stage's counters, in stream order.</summary>
+    public IReadOnlyList<StageCounters> Stages { get; }
 
-    public StageCounters? Head { get; }
-
-    public static EnginePipeline Start(ActorSystem system, IRecurrentBackend backend, EngineOptions options, EngineCounters counters)
+    /// <summary>Materializes <paramref name="stages"/> in <paramref name="system"/>.</summary>
+    /// <param name="system">The actor system that runs the stream.</param>
+    /// <param name="stages">The stages in stream order (<see cref="PipelineStage.Of"/> for a model).</param>
+    /// <param name="settings">How every stage forms its batches.</param>
+    public static EnginePipeline Start(ActorSystem system, IReadOnlyList<PipelineStage> stages, BatchSettings settings)
     {
-        // Unbounded on purpose: each session actor keeps at most MaxInFlightPerSession elements in flight.
+        // Unbounded on purpose: each session keeps at most its in-flight limit of elements in it.
         var channel = Channel.CreateUnbounded<Element>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
-        var settings = new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait);
-        var layers = new List<StageCounters>();
         Source<Element, NotUsed> stream = ChannelSource.FromReader(channel.Reader);
-        for (var i = 0; i < backend.Layers.Count; i++)
+        foreach (var stage in stages)
         {
-            var index = i;
-            var stageCounters = new StageCounters($"layer {index}");
-            layers.Add(stageCounters);
-            stream = stream
-                .Via(new BatchStage(() => new LayerProcessor(backend, index, options.InitialSlots), settings, stageCounters, options.BatchObserver))
-                .Async();
-        }
-
-        StageCounters? head = null;
-        if (backend.Spec.Head is not null)
-        {
-            head = new StageCounters("head");
-            stream = stream.Via(new BatchStage(() => new HeadProcessor(backend), settings, head, options.BatchObserver)).Async();
+            stream = stream.Via(new BatchStage(stage.CreateProcessor, settings, stage.Counters)).Async();
         }
 
         var materializer = system.Materializer(namePrefix: "recurrent-engine");
         var completion = stream
-            .ToMaterialized(Sink.ForEach<Element>(element =>
-            {
-                counters.LeftPipeline();
-                element.Session!.Completed(element);
-            }), Keep.Right)
+            .ToMaterialized(Sink.ForEach<Element>(element => element.Owner?.Completed(element)), Keep.Right)
             .WithAttributes(Attributes.CreateInputBuffer(BoundaryBuffer, BoundaryBuffer))
             .Run(materializer);
-        return new EnginePipeline(channel.Writer, completion, layers, head, materializer);
+        return new EnginePipeline(channel.Writer, completion, stages.Select(s => s.Counters).ToArray(), materializer);
     }
 
     public void Dispose() => _materializer.Dispose();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming.Pipeline;
 
@@ -63,7 +62,7 @@ internal sealed class LayerProcessor : IBatchProcessor
         switch (element.Kind)
         {
             case ElementKind.Open:
-                Debug.Assert(!_slots.ContainsKey(element.SessionId), "the session actor opens a session only once");
+                Debug.Assert(!_slots.ContainsKey(element.SessionId), "a session opens its slot only once (open, or restore when it has none)");
                 var opened = _slab.Allocate();
                 _slots.Add(element.SessionId, opened);
                 if (element.States is { } initial)
@@ -173,7 +172,7 @@ internal sealed class LayerProcessor : IBatchProcessor
         _slots.TryGetValue(element.SessionId, out var slot)
             ? slot
             : throw new InvalidOperationException(
-                $"layer {_shape.Index} has no slot for session '{element.SessionId}' ({element.Kind}); the session actor sends an open or restore first.");
+                $"layer {_shape.Index} has no slot for session '{element.SessionId}' ({element.Kind}); its session sends an open or restore first.");
 
     private static SlotState ToSlot(LayerState state) => new(state.H, state.C);
 

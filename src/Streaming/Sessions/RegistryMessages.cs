@@ -1,24 +1,18 @@
 namespace Streaming.Sessions;
 
-/// <summary>Engine to registry: a new (held) entry needs its actor, which loads the session from the store.</summary>
-internal sealed record Activate(SessionEntry Entry);
-
-/// <summary>Registry to itself, every half <see cref="EngineOptions.PassivateAfter"/>: passivate the entries idle that long.</summary>
+/// <summary>Registry to itself, every half passivation (or expiry) time: sweep the sessions for idle ones.</summary>
 internal sealed record Sweep
 {
     public static Sweep Instance { get; } = new();
 }
 
-/// <summary>Registry to itself, every <see cref="EngineOptions.CheckpointEvery"/>: persist the sessions that changed.</summary>
+/// <summary>Registry to itself, every checkpoint period: persist the sessions that changed.</summary>
 internal sealed record Checkpoint
 {
     public static Checkpoint Instance { get; } = new();
 }
 
-/// <summary>Engine to registry: save the session (once idle) into the store and free its slots; completes with whether it did.</summary>
-internal sealed record Evict(string SessionId, TaskCompletionSource<bool> Completion);
-
-/// <summary>Engine to registry: finish what was accepted, save open sessions, complete the pipeline's input; replies <see cref="ShutdownComplete"/>.</summary>
+/// <summary>Engine to registry: every session finishes what it accepted, is saved if open and leaves; then the pipeline's input completes. Replies <see cref="ShutdownComplete"/>.</summary>
 internal sealed record Shutdown
 {
     public static Shutdown Instance { get; } = new();
@@ -30,8 +24,11 @@ internal sealed record ShutdownComplete
     public static ShutdownComplete Instance { get; } = new();
 }
 
+/// <summary>Directory to registry (during the shutdown): every entry has left.</summary>
+internal sealed record EntriesLeft
+{
+    public static EntriesLeft Instance { get; } = new();
+}
+
 /// <summary>The pipeline's sink finished: with an error, or before the registry completed its input (both are failures then).</summary>
 internal sealed record PipelineStopped(Exception? Error);
-
-/// <summary>Registry to session actor: the pipeline is gone; stop.</summary>
-internal sealed record PipelineFailed(Exception Error);

@@ -1,597 +1,383 @@
 using Debug = System.Diagnostics.Debug;
-using Akka.Actor;
+using Akka.Event;
+using Streaming.Persistence;
 using Streaming.Pipeline;
+using static Streaming.Sessions.SessionEffect;
 
 namespace Streaming.Sessions;
 
 /// <summary>
-/// One session on this engine, as its operations see it: open or not, its position, the order of its operations,
-/// how many of them are in the pipeline (at most <see cref="EngineOptions.MaxInFlightPerSession"/>; the rest wait
-/// here) and the replies. Callers apply operations to it on their own threads under its lock, and the pipeline's
-/// sink completes them, so a resident session costs no actor and a token no actor hop.
-/// <para>
-/// Its <see cref="SessionActor"/> owns its life cycle: while the actor loads the session from the store,
-/// passivates it or saves it at shutdown, the entry is <em>held</em> (new operations wait in order) and only
-/// the actor sends elements. A gone entry has left the directory; an operation that finds it gone looks again.
-/// </para>
+/// One session on this engine: the shell around its <see cref="SessionMachine"/>. It feeds the machine every event
+/// (a caller's operation on the caller's thread, an element back from the pipeline's sink, a store call's result,
+/// the registry's sweeps and requests), one at a time under its lock, and performs the effects the machine returns:
+/// it writes elements into the pipeline (under the lock, so a session's elements keep their order), answers callers,
+/// calls the store (after the lock; the result comes back as the next event), counts and leaves the directory.
+/// It decides nothing itself. A resident session costs no actor and a token no actor hop.
 /// </summary>
-internal sealed class SessionEntry
+internal sealed class SessionEntry : IElementOwner
 {
+    private readonly Lock _gate = new();
     private readonly SessionDirectory _directory;
-    // Elements in the pipeline, in the order sent (the pipeline keeps a session's order).
-    private readonly Queue<Element> _inFlight = new();
+    private readonly SessionContext _context;
+    // Elements in the pipeline in the order written (the pipeline keeps a session's order), with their callers.
+    private readonly Queue<InFlight> _inFlight = new();
     private Queue<SessionOperation>? _waiting;
-    private IActorRef? _idleWatcher;
-    private string? _closedBecause;
-    private long _position;
-    private long _lastUsed;
-    private bool _open;
-    private bool _held;
-    private bool _attached;
-    private bool _gone;
-    // The store may hold something of the session (loaded from it, or saved since): a close deletes it.
-    private bool _persisted;
-    // Its state changed since the last snapshot taken for the store: a checkpoint is due.
-    private bool _changed;
-    // It was loaded from the store (a token beyond its position is then most likely a resend after a crash).
-    private bool _resumed;
-    // The store holds its tombstone: operations other than open and restore are refused with SessionExpired.
-    private bool _expired;
+    private CloseOperation? _closing;
+    private List<TaskCompletionSource<bool>>? _evictions;
+    private SessionState _state;
+    // The effects of the machine's start (the load), performed by Activate once the entry is in the directory.
+    private EffectList _starting;
+    private bool _pipelineClosed;
 
-    /// <summary>A new entry is held and attached: its actor loads the session first.</summary>
-    public SessionEntry(string id, SessionDirectory directory)
+    public SessionEntry(string id, SessionDirectory directory, Decision start)
     {
         Id = id;
         _directory = directory;
-        _held = true;
-        _attached = true;
-        _lastUsed = Environment.TickCount64;
-    }
-
-    /// <summary>What the lifecycle actor finds when it asks to hold an idle entry.</summary>
-    public enum HoldResult
-    {
-        Held,
-        Busy,
-        Gone,
+        _context = directory.Context;
+        _state = start.State;
+        _starting = start.Effects;
     }
 
     public string Id { get; }
 
-    private SessionContext Context => _directory.Context;
-
-    private bool Idle => _inFlight.Count == 0 && _waiting is not { Count: > 0 };
-
-    /// <summary>
-    /// Applies <paramref name="operation"/> in order, or queues it (held, or at the in-flight limit). False when
-    /// the entry is gone: the caller looks the session up again.
-    /// </summary>
-    public bool TrySubmit(SessionOperation operation)
+    /// <summary>Performs the start's effects (reads the store); called once, by whoever added the entry.</summary>
+    public void Activate()
     {
-        lock (this)
+        var after = default(AfterLock);
+        lock (_gate)
         {
-            if (_gone)
-            {
-                return false;
-            }
-
-            _lastUsed = Environment.TickCount64;
-            if (_held || _waiting is { Count: > 0 } || _inFlight.Count >= Context.Options.MaxInFlightPerSession)
-            {
-                (_waiting ??= new Queue<SessionOperation>()).Enqueue(operation);
-            }
-            else
-            {
-                Start(operation);
-                RemoveIfClosedAndIdle();
-            }
-
-            return true;
+            Perform(_starting, null, null, ref after);
+            _starting = default;
         }
+
+        after.Run(this);
     }
+
+    /// <summary>Hands <paramref name="operation"/> to the session, in order; false when the entry has left (look the session up again).</summary>
+    public bool TrySubmit(SessionOperation operation) => Handle(operation.Command, operation, null);
 
     /// <summary>The pipeline's sink: <paramref name="element"/> has left the last stage.</summary>
     public void Completed(Element element)
     {
-        IActorRef? watcher;
-        lock (this)
+        _context.Counters.LeftPipeline();
+        var after = default(AfterLock);
+        lock (_gate)
         {
-            var first = _inFlight.Dequeue();
-            Debug.Assert(ReferenceEquals(first, element), "the pipeline keeps each session's elements in order");
-            _lastUsed = Environment.TickCount64;
-            Drain();
-            watcher = TakeIdleWatcher();
-            RemoveIfClosedAndIdle();
-        }
-
-        // Outside the lock: one sink thread completes a session's elements, so replies keep their order anyway.
-        if (element.Operation is { } operation)
-        {
-            operation.Reply(element, Context);
-        }
-        else
-        {
-            element.Owner?.Tell(element, ActorRefs.NoSender);
-        }
-
-        watcher?.Tell(EntryIdle.Instance, ActorRefs.NoSender);
-    }
-
-    // ---- Lifecycle actor and registry ----
-
-    public long Position
-    {
-        get
-        {
-            lock (this)
+            var done = _inFlight.Dequeue();
+            Debug.Assert(ReferenceEquals(done.Element, element), "the pipeline keeps each session's elements in order");
+            Step(done.Role switch
             {
-                return _position;
-            }
+                ElementRole.Operation => SessionEvent.ElementDone.Operation,
+                ElementRole.Close => SessionEvent.ElementDone.Close,
+                ElementRole.StoreSnapshot => SessionEvent.ElementDone.StoreSnapshot,
+                _ => SessionEvent.ElementDone.Internal,
+            }, done.Operation, element, ref after);
+            StartWaiting(ref after);
         }
+
+        after.Run(this);
     }
 
-    public bool IsOpen
+    /// <summary>The registry's sweep: passivate or expire the session if it has been idle long enough.</summary>
+    public void Sweep() => Handle(SessionEvent.Swept.Instance, null, null);
+
+    /// <summary>Checkpoint time: save the session if it changed.</summary>
+    public void Checkpoint() => Handle(SessionEvent.CheckpointDue.Instance, null, null);
+
+    /// <summary>The engine is shutting down: finish what was accepted, save the session if open, leave.</summary>
+    public void Shutdown() => Handle(SessionEvent.ShutdownRequested.Instance, null, null);
+
+    /// <summary>The pipeline is gone: fail everything in flight or waiting with EngineStopped, and leave.</summary>
+    public void PipelineFailed(string why) => Handle(new SessionEvent.PipelineFailed(why), null, null);
+
+    /// <summary>Once everything accepted has finished, saves the session into the store and frees its slots; true when it left.</summary>
+    public Task<bool> Evict()
     {
-        get
+        var eviction = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
         {
-            lock (this)
-            {
-                return _open;
-            }
+            (_evictions ??= []).Add(eviction);
         }
+
+        Handle(SessionEvent.EvictRequested.Instance, null, null);
+        return eviction.Task;
     }
 
-    /// <summary>When the session last took an operation, as wall-clock time.</summary>
-    public DateTimeOffset LastUsedUtc
+    private bool Handle(SessionEvent happened, SessionOperation? operation, Element? element)
     {
-        get
+        var after = default(AfterLock);
+        bool retry;
+        lock (_gate)
         {
-            lock (this)
-            {
-                return DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Math.Max(0, Environment.TickCount64 - _lastUsed));
-            }
+            retry = Step(happened, operation, element, ref after);
+            StartWaiting(ref after);
         }
+
+        after.Run(this);
+        return !retry;
     }
 
-    /// <summary>Attaches a checkpoint actor to an open entry that changed since its last save; false otherwise.</summary>
-    public bool TryAttachForCheckpoint()
+    // Under the lock. True when the machine said Retry (the entry has left).
+    private bool Step(SessionEvent happened, SessionOperation? operation, Element? element, ref AfterLock after)
     {
-        lock (this)
+        var decision = SessionMachine.Decide(_context.Rules, Id, _state, happened, _context.Clock.Now);
+        _state = decision.State;
+        var retry = Perform(decision.Effects, operation, element, ref after);
+        if (_pipelineClosed && _state.Phase != SessionPhase.Gone)
         {
-            if (_gone || _attached || _held || !_open || !_changed)
-            {
-                return false;
-            }
-
-            _attached = true;
-            return true;
+            Step(new SessionEvent.PipelineFailed("its pipeline no longer accepts elements"), null, null, ref after);
         }
+
+        return retry;
     }
 
-    /// <summary>Sends the lifecycle actor's snapshot element that will be saved to the store: the session counts as unchanged from here.</summary>
-    public bool SendSnapshotForStore(Element element)
+    // Under the lock: operations that waited start as soon as the phase and the in-flight limit allow.
+    private void StartWaiting(ref AfterLock after)
     {
-        lock (this)
+        while (_state.Waiting > 0 && SessionMachine.Accepts(_context.Rules, _state))
         {
-            if (!Write(element))
-            {
-                return false;
-            }
-
-            _changed = false;
-            return true;
-        }
-    }
-
-    /// <summary>A save to the store succeeded (true) or failed (false: the state counts as changed again).</summary>
-    public void SaveFinished(bool saved)
-    {
-        lock (this)
-        {
-            if (saved)
-            {
-                _persisted = true;
-            }
-            else
-            {
-                _changed = true;
-            }
-        }
-    }
-
-    /// <summary>The registry attaches an actor to an entry that has none (shutdown); false when gone or attached already.</summary>
-    public bool TryAttach()
-    {
-        lock (this)
-        {
-            if (_gone || _attached)
-            {
-                return false;
-            }
-
-            _attached = true;
-            return true;
-        }
-    }
-
-    /// <summary>Holds and attaches an open, idle entry unused for <paramref name="afterMs"/>, for passivation.</summary>
-    public bool TryHoldForPassivation(long now, long afterMs)
-    {
-        lock (this)
-        {
-            if (_gone || _attached || _held || !_open || !Idle || now - _lastUsed < afterMs)
-            {
-                return false;
-            }
-
-            _held = _attached = true;
-            return true;
-        }
-    }
-
-    /// <summary>Holds the entry once everything accepted has finished; when busy, <paramref name="watcher"/> hears <see cref="EntryIdle"/> later.</summary>
-    public HoldResult HoldWhenIdle(IActorRef watcher)
-    {
-        lock (this)
-        {
-            if (_gone)
-            {
-                return HoldResult.Gone;
-            }
-
-            if (!_held && Idle)
-            {
-                _held = true;
-                return HoldResult.Held;
-            }
-
-            _idleWatcher = watcher;
-            return HoldResult.Busy;
-        }
-    }
-
-    /// <summary>Sends an element of the lifecycle actor (held or not); false when the pipeline no longer accepts elements.</summary>
-    public bool SendInternal(Element element)
-    {
-        lock (this)
-        {
-            return Write(element);
-        }
-    }
-
-    /// <summary>Loaded from the store: the restore element goes first, then the session is open at <paramref name="position"/>.</summary>
-    public bool Resume(Element restore, long position)
-    {
-        lock (this)
-        {
-            if (!Write(restore))
-            {
-                return false;
-            }
-
-            _open = true;
-            _position = position;
-            _persisted = true;
-            _resumed = true;
-            _expired = false;
-            return true;
-        }
-    }
-
-    /// <summary>Loaded a tombstone: operations flow again, and all but open and restore are refused as expired.</summary>
-    public void ReleaseExpired(string why)
-    {
-        lock (this)
-        {
-            _expired = true;
-            _persisted = true;
-            _closedBecause = why;
+            var next = _waiting!.Dequeue();
+            Step(new SessionEvent.Dequeued(next.Command), next, null, ref after);
         }
 
-        Release();
-    }
-
-    /// <summary>Operations flow again (those that waited first).</summary>
-    public void Release(string? closedBecause = null)
-    {
-        IActorRef? watcher;
-        lock (this)
-        {
-            if (closedBecause is not null)
-            {
-                _closedBecause = closedBecause;
-            }
-
-            _held = false;
-            Drain();
-            watcher = TakeIdleWatcher();
-            RemoveIfClosedAndIdle();
-        }
-
-        watcher?.Tell(EntryIdle.Instance, ActorRefs.NoSender);
-    }
-
-    /// <summary>The lifecycle actor is done; a session left closed then leaves the directory.</summary>
-    public void Detach()
-    {
-        lock (this)
-        {
-            _attached = false;
-            RemoveIfClosedAndIdle();
-        }
-    }
-
-    /// <summary>
-    /// Ends a passivation whose snapshot is saved: when nothing arrived meanwhile, frees the slots (the close
-    /// element goes last) and leaves the directory; the next operation resumes the session from the store.
-    /// </summary>
-    public bool TryFinishPassivation(Element close, bool passivated)
-    {
-        lock (this)
-        {
-            if (_waiting is { Count: > 0 } || !Write(close))
-            {
-                return false;
-            }
-
-            _open = false;
-            if (passivated)
-            {
-                _directory.MarkPassivated(Id, _lastUsed);
-            }
-
-            Leave(null);
-            return true;
-        }
-    }
-
-    /// <summary>Leaves the directory (shutdown: saved or closed); anything still waiting is refused.</summary>
-    public void Remove(Exception refusal)
-    {
-        lock (this)
-        {
-            Leave(refusal);
-        }
-    }
-
-    /// <summary>Fails everything in flight and waiting with <paramref name="error"/> and leaves the directory (the pipeline is gone).</summary>
-    public void Fail(Exception error)
-    {
-        Element[] inFlight;
-        lock (this)
-        {
-            inFlight = _inFlight.ToArray();
-            _inFlight.Clear();
-            Leave(error);
-        }
-
-        foreach (var element in inFlight)
-        {
-            element.Operation?.Fail(error);
-        }
-    }
-
-    /// <summary>When the actor stopped without detaching (mid-phase), fails the entry like <see cref="Fail"/>; true then.</summary>
-    public bool FailIfAbandoned(Exception error)
-    {
-        lock (this)
-        {
-            if (_gone || !_attached)
-            {
-                return false;
-            }
-        }
-
-        Fail(error);
-        return true;
-    }
-
-    // ---- Under the lock ----
-
-    private void Leave(Exception? refusal)
-    {
-        _gone = true;
-        _idleWatcher = null;
-        _directory.Remove(this);
-        while (_waiting is { Count: > 0 })
-        {
-            var operation = _waiting.Dequeue();
-            operation.Fail(refusal ?? SessionContext.Stopped(Id, "the session left without applying it"));
-        }
-    }
-
-    private void Drain()
-    {
-        var limit = Context.Options.MaxInFlightPerSession;
-        while (!_held && _waiting is { Count: > 0 } && _inFlight.Count < limit)
-        {
-            Start(_waiting.Dequeue());
-        }
-
-        // Most sessions wait only for their open while loading: an idle session keeps no queue.
+        // Most sessions wait only behind their load: an idle session keeps no queue.
         if (_waiting is { Count: 0 })
         {
             _waiting = null;
         }
     }
 
-    private IActorRef? TakeIdleWatcher()
+    private bool Perform(EffectList effects, SessionOperation? operation, Element? element, ref AfterLock after)
     {
-        if (_idleWatcher is null || _held || !Idle)
+        var retry = false;
+        for (var i = 0; i < effects.Count; i++)
         {
-            return null;
+            switch (effects[i])
+            {
+                case ApplyEffect:
+                    Write(operation!.ToElement(_context.LayerCount, this, _state.Position), operation);
+                    break;
+                case ReplyEffect:
+                    operation!.Reply(element!, _context);
+                    break;
+                case QueueEffect:
+                    (_waiting ??= new Queue<SessionOperation>()).Enqueue(operation!);
+                    break;
+                case RetryEffect:
+                    retry = true;
+                    break;
+                case Refuse refuse:
+                    operation!.Fail(refuse.Error);
+                    break;
+                default:
+                    PerformLifecycle(effects[i], element, ref after);
+                    break;
+            }
         }
 
-        var watcher = _idleWatcher;
-        _idleWatcher = null;
-        return watcher;
+        return retry;
     }
 
-    // A closed (or never opened) session keeps nothing: its entry leaves once no actor works on it.
-    private void RemoveIfClosedAndIdle()
+    private void PerformLifecycle(SessionEffect effect, Element? element, ref AfterLock after)
     {
-        if (!_open && !_attached && !_held && !_gone && Idle)
+        switch (effect)
         {
-            Leave(null);
-        }
-    }
-
-    private void Start(SessionOperation operation)
-    {
-        var layers = Context.LayerCount;
-        switch (operation)
-        {
-            case OpenOperation open when _open:
-                open.Fail(new EngineException(EngineErrorCode.SessionAlreadyOpen,
-                    "the session is already open; close it first, or restore a snapshot to replace its state.", Id));
+            case SendSnapshotEffect:
+                Write(new Element(ElementKind.Snapshot, Id, _context.LayerCount, this) { Position = _state.Position }, null, ElementRole.StoreSnapshot);
                 break;
-            case OpenOperation open:
-                if (Send(new Element(ElementKind.Open, this, layers) { States = open.States }, open))
-                {
-                    _open = true;
-                    _position = 0;
-                    _changed = true;
-                    _resumed = _expired = false;
-                    Context.Counters.SessionOpened();
-                }
-
+            case SendCloseEffect:
+                Write(new Element(ElementKind.Close, Id, _context.LayerCount, this), null, ElementRole.Internal);
                 break;
-            case RestoreOperation restore:
-                if (Send(new Element(ElementKind.Restore, this, layers) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, restore))
-                {
-                    if (!_open)
-                    {
-                        Context.Counters.SessionOpened();
-                    }
-
-                    _open = true;
-                    _position = restore.Snapshot.Position;
-                    _changed = true;
-                    _resumed = _expired = false;
-                }
-
+            case SendRestore restore:
+                Write(new Element(ElementKind.Restore, Id, _context.LayerCount, this) { States = restore.Snapshot.Layers, Position = restore.Snapshot.Position }, null, ElementRole.Internal);
                 break;
-            case not null when !_open && _expired:
-                operation.Fail(new EngineException(EngineErrorCode.SessionExpired,
-                    $"the session has expired ({_closedBecause}) and its state was deleted; open it again to start afresh.", Id));
+            case LoadEffect or DeleteEffect:
+                after.Store = effect;
                 break;
-            case not null when !_open:
-                operation.Fail(new EngineException(EngineErrorCode.UnknownSession,
-                    $"the session is not open on this engine{(_closedBecause is null ? "" : $" ({_closedBecause})")}; open it first with an Open or a Restore.", Id));
+            case SaveSnapshot save:
+                after.Store = effect;
+                after.Saving = new StoredSession(new SessionSnapshot(_context.Model, element!.Position, element.Collected!), SessionClock.ToTime(save.LastUsed));
                 break;
-            case PushOperation { At: { } at } push when at != _position:
-                push.Fail(OutOfPlace(at));
+            case SaveTombstone tombstone:
+                after.Store = effect;
+                after.Saving = StoredSession.Expired(SessionClock.ToTime(tombstone.LastUsed));
                 break;
-            case PushOperation push:
-                if (Send(new Element(ElementKind.Token, this, layers) { Data = push.Values, Ids = push.Ids, Position = _position + 1 }, push))
-                {
-                    _position++;
-                    _changed = true;
-                }
-
+            case AnswerClose answer:
+                after.Close = (_closing!, answer.Error);
+                _closing = null;
                 break;
-            case SnapshotOperation snapshot:
-                Send(new Element(ElementKind.Snapshot, this, layers) { Position = _position }, snapshot);
+            case EvictionDone done:
+                after.Evictions = _evictions;
+                after.Evicted = done.Evicted;
+                _evictions = null;
                 break;
-            case ReplayOperation replay:
-                var element = new Element(ElementKind.Replay, this, layers)
-                {
-                    Data = replay.Values,
-                    Ids = replay.Ids,
-                    Steps = replay.Steps,
-                    States = replay.From,
-                    Position = _position + replay.Steps,
-                };
-                if (Send(element, replay))
-                {
-                    _position += replay.Steps;
-                    _changed = true;
-                }
-
-                break;
-            case ResetOperation reset:
-                if (Send(new Element(ElementKind.Reset, this, layers), reset))
-                {
-                    _position = 0;
-                    _changed = true;
-                }
-
-                break;
-            case CloseOperation close:
-                if (Send(new Element(ElementKind.Close, this, layers), close))
-                {
-                    _open = false;
-                    _closedBecause = "it was closed";
-                    _changed = _resumed = false;
-                    Context.Counters.SessionClosed();
-                    if (_persisted)
-                    {
-                        // The store's copy goes too, or the next operation would resume the closed session from it; the
-                        // entry stays (held) until then, so an operation sent meanwhile does not load that copy.
-                        _persisted = false;
-                        _held = true;
-                        close.Deletion = DeleteStored();
-                    }
-                }
-
+            case EvictionFailed failed:
+                after.Evictions = _evictions;
+                after.EvictionError = failed.Error;
+                _evictions = null;
                 break;
             default:
-                throw new InvalidOperationException($"unknown session operation {operation?.GetType().Name}.");
+                PerformBookkeeping(effect, ref after);
+                break;
         }
     }
 
-    private async Task DeleteStored()
+    private void PerformBookkeeping(SessionEffect effect, ref AfterLock after)
     {
-        // Off the caller's thread: Start runs under the entry's lock, and the release must not run inside it.
-        await Task.Yield();
-        try
+        switch (effect)
         {
-            await Context.Store.DeleteAsync(Id).ConfigureAwait(false);
-        }
-        finally
-        {
-            Release();
+            case Count count:
+                _context.Counters.Count(count.Counter);
+                break;
+            case MarkPassivated passivated:
+                _directory.MarkPassivated(Id, passivated.LastUsed);
+                break;
+            case Warn warn:
+                _context.Log.Warning("Session {0}: {1}", Id, warn.Message);
+                break;
+            case Leave leave:
+                LeaveDirectory(leave.Refusal ?? SessionErrors.Stopped(Id, "the session left without applying it"));
+                break;
+            case FailAll fail:
+                foreach (var inFlight in _inFlight)
+                {
+                    inFlight.Operation?.Fail(fail.Error);
+                }
+
+                _closing?.Fail(fail.Error);
+                _closing = null;
+                after.Evictions = _evictions;
+                after.EvictionError = fail.Error;
+                _evictions = null;
+                LeaveDirectory(fail.Error);
+                break;
+            default:
+                throw new InvalidOperationException($"session '{Id}': no shell for the effect {effect}.");
         }
     }
 
-    private EngineException OutOfPlace(long at)
+    private void LeaveDirectory(EngineException refusal)
     {
-        if (at < _position)
+        _directory.Remove(this);
+        while (_waiting is { Count: > 0 })
         {
-            return new EngineException(EngineErrorCode.DuplicateToken,
-                $"the token is at position {at} but the session has consumed {_position} token(s): it was applied already and is not applied again; the next token's position is {_position}.", Id)
-            { Position = _position };
+            _waiting.Dequeue().Fail(refusal);
         }
-
-        var why = _resumed ? $"the session resumed at position {_position} from its last persisted snapshot" : $"the session is at position {_position}";
-        return new EngineException(EngineErrorCode.PositionAhead,
-            $"the token is at position {at} but {why}: tokens {_position} to {at - 1} are missing; resend from position {_position}.", Id)
-        { Position = _position };
     }
 
-    private bool Send(Element element, SessionOperation operation)
+    // Under the lock, so the channel receives a session's elements in the order they were decided.
+    private void Write(Element element, SessionOperation? operation, ElementRole role = ElementRole.Operation)
     {
-        element.Operation = operation;
-        if (Write(element))
+        if (operation is CloseOperation close)
         {
-            return true;
+            _closing = close;
+            role = ElementRole.Close;
         }
 
-        operation.Fail(SessionContext.Stopped(Id, "its pipeline no longer accepts elements"));
-        return false;
+        _context.Counters.EnteredPipeline();
+        if (_context.Pipeline.TryWrite(element))
+        {
+            _inFlight.Enqueue(new InFlight(element, role == ElementRole.Close ? null : operation, role));
+            return;
+        }
+
+        // The channel completes only once every session has left; should it refuse anyway, nothing was applied.
+        _context.Counters.LeftPipeline();
+        _pipelineClosed = true;
+        if (role == ElementRole.Close)
+        {
+            _closing = null;
+        }
+
+        operation?.Fail(SessionErrors.Stopped(Id, "its pipeline no longer accepts elements"));
     }
 
-    // Under the lock, so the channel receives a session's elements in the order they were applied.
-    private bool Write(Element element)
+    private void StoreCallEnded(SessionEvent result) => Handle(result, null, null);
+
+    private readonly record struct InFlight(Element Element, SessionOperation? Operation, ElementRole Role);
+
+    /// <summary>What a step leaves to do once the lock is released: the store call it started, and completions.</summary>
+    private struct AfterLock
     {
-        Context.Counters.EnteredPipeline();
-        if (Context.Pipeline.TryWrite(element))
+        public SessionEffect? Store;
+        public StoredSession? Saving;
+        public (CloseOperation Operation, EngineException? Error)? Close;
+        public List<TaskCompletionSource<bool>>? Evictions;
+        public bool Evicted;
+        public EngineException? EvictionError;
+
+        public readonly void Run(SessionEntry entry)
         {
-            _inFlight.Enqueue(element);
-            return true;
+            if (Close is { } close)
+            {
+                var (operation, error) = close;
+                if (error is null)
+                {
+                    operation.Complete(true);
+                }
+                else
+                {
+                    operation.Fail(error);
+                }
+            }
+
+            foreach (var eviction in Evictions ?? [])
+            {
+                if (EvictionError is { } failed)
+                {
+                    eviction.TrySetException(failed);
+                }
+                else
+                {
+                    eviction.TrySetResult(Evicted);
+                }
+            }
+
+            if (Store is not null)
+            {
+                StoreCalls.Start(entry, Store, Saving);
+            }
+        }
+    }
+
+    /// <summary>Starts a store call; its result comes back to the entry as the next event, on the thread pool.</summary>
+    private static class StoreCalls
+    {
+        public static void Start(SessionEntry entry, SessionEffect call, StoredSession? saving)
+        {
+            var store = entry._context.Store;
+            switch (call)
+            {
+                case LoadEffect:
+                    Run(entry, () => store.LoadAsync(entry.Id), t => new SessionEvent.Loaded(((Task<StoredSession?>)t).Result), why => new SessionEvent.LoadFailed(why));
+                    break;
+                case DeleteEffect:
+                    Run(entry, () => store.DeleteAsync(entry.Id), _ => SessionEvent.Deleted.Instance, why => new SessionEvent.DeleteFailed(why));
+                    break;
+                default:
+                    Run(entry, () => store.SaveAsync(entry.Id, saving!), _ => SessionEvent.Saved.Instance, why => new SessionEvent.SaveFailed(why));
+                    break;
+            }
         }
 
-        Context.Counters.LeftPipeline();
-        return false;
+        private static void Run(SessionEntry entry, Func<Task> call, Func<Task, SessionEvent> succeeded, Func<string, SessionEvent> failed)
+        {
+            Task task;
+            try
+            {
+                task = call();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                task = Task.FromException(e);
+            }
+
+            // Never inline: the result is the entry's next event, taken under its lock on a thread of its own.
+            task.ContinueWith(
+                t => entry.StoreCallEnded(t.IsCompletedSuccessfully ? succeeded(t) : failed(t.Exception?.GetBaseException().Message ?? "the call was cancelled")),
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+        }
     }
 }

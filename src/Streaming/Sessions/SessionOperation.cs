@@ -3,12 +3,19 @@ using Streaming.Pipeline;
 namespace Streaming.Sessions;
 
 /// <summary>
-/// A client's request for one session, on its way to (or waiting in) the session's actor. It carries the
-/// caller's completion; inputs are validated against the model before an operation is created.
+/// A caller's request for one session, on its way to (or waiting in) the session's entry. It carries the caller's
+/// completion, the <see cref="SessionCommand"/> the session's machine decides on, and the data its element carries;
+/// inputs are validated against the model before an operation is created.
 /// </summary>
 internal abstract class SessionOperation(string sessionId)
 {
     public string SessionId { get; } = sessionId;
+
+    /// <summary>What the session's machine needs to know of it.</summary>
+    public abstract SessionCommand Command { get; }
+
+    /// <summary>The element that applies it, for <paramref name="owner"/>, at the session's position once applied.</summary>
+    public abstract Element ToElement(int layerCount, IElementOwner owner, long position);
 
     /// <summary>Completes the caller's task with <paramref name="error"/>; no effect when already completed.</summary>
     public abstract void Fail(Exception error);
@@ -39,17 +46,25 @@ internal abstract class CompletionOperation(string sessionId) : SessionOperation
 internal sealed class OpenOperation(string sessionId, IReadOnlyList<LayerState>? states) : CompletionOperation(sessionId)
 {
     public IReadOnlyList<LayerState>? States { get; } = states;
+
+    public override SessionCommand Command => SessionCommand.Open.Instance;
+
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Open, SessionId, layerCount, owner) { States = States, Position = position };
 }
 
 /// <summary>One token: a checked copy of the vector, or an id within the vocabulary.</summary>
 internal sealed class PushOperation(string sessionId, float[] values, int[]? ids, long? at) : SessionOperation<TokenOutput>(sessionId)
 {
-    /// <summary>The position the token must have (<see cref="Token.At"/>); null: anywhere.</summary>
-    public long? At { get; } = at;
-
     public float[] Values { get; } = values;
 
     public int[]? Ids { get; } = ids;
+
+    /// <summary>The position the token must have (<see cref="Token.At"/>), or anywhere.</summary>
+    public override SessionCommand Command { get; } = at is null ? SessionCommand.Push.Anywhere : new SessionCommand.Push(at);
+
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Token, SessionId, layerCount, owner) { Data = Values, Ids = Ids, Position = position };
 
     public override void Reply(Element element, SessionContext context)
     {
@@ -61,6 +76,11 @@ internal sealed class PushOperation(string sessionId, float[] values, int[]? ids
 /// <summary>Reads the session's state.</summary>
 internal sealed class SnapshotOperation(string sessionId) : SessionOperation<SessionSnapshot>(sessionId)
 {
+    public override SessionCommand Command => SessionCommand.Snapshot.Instance;
+
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Snapshot, SessionId, layerCount, owner) { Position = position };
+
     public override void Reply(Element element, SessionContext context) =>
         Complete(new SessionSnapshot(context.Model, element.Position, element.Collected!));
 }
@@ -69,6 +89,11 @@ internal sealed class SnapshotOperation(string sessionId) : SessionOperation<Ses
 internal sealed class RestoreOperation(string sessionId, SessionSnapshot snapshot) : CompletionOperation(sessionId)
 {
     public SessionSnapshot Snapshot { get; } = snapshot;
+
+    public override SessionCommand Command { get; } = new SessionCommand.Restore(snapshot.Position);
+
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Restore, SessionId, layerCount, owner) { States = Snapshot.Layers, Position = position };
 }
 
 /// <summary>A whole sequence in bulk: (steps, input_size) checked values, or ids; from the given states or the session's own.</summary>
@@ -82,6 +107,11 @@ internal sealed class ReplayOperation(string sessionId, float[] values, int[]? i
     public int Steps { get; } = steps;
 
     public IReadOnlyList<LayerState>? From { get; } = from;
+
+    public override SessionCommand Command { get; } = new SessionCommand.Replay(steps);
+
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Replay, SessionId, layerCount, owner) { Data = Values, Ids = Ids, Steps = Steps, States = From, Position = position };
 
     public override void Reply(Element element, SessionContext context)
     {
@@ -98,37 +128,19 @@ internal sealed class ReplayOperation(string sessionId, float[] values, int[]? i
 }
 
 /// <summary>Zeros the session's state and position.</summary>
-internal sealed class ResetOperation(string sessionId) : CompletionOperation(sessionId);
+internal sealed class ResetOperation(string sessionId) : CompletionOperation(sessionId)
+{
+    public override SessionCommand Command => SessionCommand.Reset.Instance;
 
-/// <summary>Closes the session; when the store held it, the reply waits until its stored copy is deleted.</summary>
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Reset, SessionId, layerCount, owner) { Position = position };
+}
+
+/// <summary>Closes the session; answered once its element has freed the slots and what the store held of it is deleted.</summary>
 internal sealed class CloseOperation(string sessionId) : CompletionOperation(sessionId)
 {
-    /// <summary>The deletion of the session's stored copy, when there was one.</summary>
-    public Task? Deletion { get; set; }
+    public override SessionCommand Command => SessionCommand.Close.Instance;
 
-    public override void Reply(Element element, SessionContext context)
-    {
-        if (Deletion is null)
-        {
-            Complete(true);
-            return;
-        }
-
-        Deletion.ContinueWith(
-            deleted =>
-            {
-                if (deleted.IsCompletedSuccessfully)
-                {
-                    Complete(true);
-                }
-                else
-                {
-                    Fail(new EngineException(EngineErrorCode.StoreFailed,
-                        $"the session was closed here, but deleting its persisted state from the store failed ({deleted.Exception?.GetBaseException().Message}); its next operation may resume it from there.", SessionId));
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
+    public override Element ToElement(int layerCount, IElementOwner owner, long position) =>
+        new(ElementKind.Close, SessionId, layerCount, owner) { Position = position };
 }

@@ -1,5 +1,5 @@
 using Streaming.Cells.Model;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Fuzz.Targets;
 

@@ -98,7 +98,7 @@ public sealed class FrameRoundTripTests
     [Fact]
     public void Error_frames_classify_their_code()
     {
-        Assert.Equal(Streaming.Sessions.EngineErrorCode.InvalidInput, new ErrorFrame("a", 1, 1, "m").EngineCode);
+        Assert.Equal(Streaming.EngineErrorCode.InvalidInput, new ErrorFrame("a", 1, 1, "m").EngineCode);
         Assert.Null(new ErrorFrame("a", 1, 1, "m").ProtocolCode);
         Assert.Equal(ProtocolErrorCode.TooManySessions, new ErrorFrame("a", 1, 107, "m").ProtocolCode);
         Assert.Null(new ErrorFrame("a", 1, 107, "m").EngineCode);
@@ -115,7 +115,7 @@ public sealed class FrameRoundTripTests
     [Fact]
     public void An_error_frame_reports_an_engine_exception_with_its_code_and_message()
     {
-        var engine = new Streaming.Sessions.EngineException(Streaming.Sessions.EngineErrorCode.UnknownSession, "no such session", "s");
+        var engine = new Streaming.EngineException(Streaming.EngineErrorCode.UnknownSession, "no such session", "s");
         var error = ErrorFrame.From("s", 4, engine);
         Assert.Equal(new ErrorFrame("s", 4, 2, engine.Message), error);
     }

@@ -1,5 +1,5 @@
+using Streaming;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Host.Tests.Protocol;
 

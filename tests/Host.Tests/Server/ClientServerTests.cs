@@ -1,7 +1,6 @@
 using Streaming;
 using Streaming.Host.Client;
 using Streaming.Host.Protocol;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

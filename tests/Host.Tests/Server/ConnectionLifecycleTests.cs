@@ -2,7 +2,7 @@ using Streaming;
 using Streaming.Host.Client;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Host.Tests.Server;
 

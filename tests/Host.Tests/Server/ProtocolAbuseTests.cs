@@ -3,7 +3,6 @@ using Streaming;
 using Streaming.Host.Client;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

@@ -5,7 +5,6 @@ using Streaming.Cells.Weights;
 using Streaming.Host.Client;
 using Streaming.Host.Protocol;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

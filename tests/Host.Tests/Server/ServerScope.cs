@@ -6,7 +6,6 @@ using Streaming.Cells.Sequences;
 using Streaming.Cells.Weights;
 using Streaming.Host.Client;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

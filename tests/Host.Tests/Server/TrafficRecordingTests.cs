@@ -5,7 +5,6 @@ using Streaming.Host.Client;
 using Streaming.Host.Recording;
 using Streaming.Host.Replay;
 using Streaming.Host.Server;
-using Streaming.Sessions;
 
 namespace Host.Tests.Server;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Streaming;
 using Streaming.Host.Client;
-using Streaming.Sessions;
 
 namespace Host.Tests.Service;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Streaming;
 using Streaming.Host.Client;
-using Streaming.Sessions;
 
 namespace Host.Tests.Service;
 

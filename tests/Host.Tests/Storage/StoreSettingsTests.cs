@@ -92,9 +92,9 @@ public sealed class StoreSettingsTests
         try
         {
             var settings = StoreSettings.Of(StoreKind.Sqlite, Path.Combine(folder.FullName, "nested", "sessions.db"));
-            var model = new Streaming.Sessions.ModelIdentity("char-lstm", new string('a', 64));
-            var stored = new Streaming.Sessions.StoredSession(
-                new Streaming.Sessions.SessionSnapshot(model, 3, [new Streaming.Sessions.LayerState(new[] { 1f, -2f }, new[] { 0.5f, 4f })]),
+            var model = new Streaming.ModelIdentity("char-lstm", new string('a', 64));
+            var stored = new Streaming.Persistence.StoredSession(
+                new Streaming.SessionSnapshot(model, 3, [new Streaming.LayerState(new[] { 1f, -2f }, new[] { 0.5f, 4f })]),
                 DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_000));
 
             await (await settings.OpenAsync(system, model)).SaveAsync("a", stored);
@@ -102,7 +102,7 @@ public sealed class StoreSettingsTests
 
             Assert.IsType<SqlSnapshotStore>(await settings.OpenAsync(system, model));
             Assert.Equal(stored.ToBytes(), loaded!.ToBytes());
-            Assert.IsType<Streaming.Sessions.InMemorySnapshotStore>(await StoreSettings.Memory.OpenAsync(system, model));
+            Assert.IsType<Streaming.Persistence.InMemorySnapshotStore>(await StoreSettings.Memory.OpenAsync(system, model));
         }
         finally
         {
@@ -119,7 +119,7 @@ public sealed class StoreSettingsTests
         try
         {
             var settings = StoreSettings.Of(StoreKind.PostgreSql, "Host=127.0.0.1;Port=1;Username=u;Password=p;Database=d");
-            var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => settings.OpenAsync(system, new Streaming.Sessions.ModelIdentity("m", new string('b', 64))));
+            var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => settings.OpenAsync(system, new Streaming.ModelIdentity("m", new string('b', 64))));
 
             Assert.Contains("PostgreSQL 127.0.0.1:1/d", error.Message, StringComparison.Ordinal);
             Assert.Contains("check Streaming:Store:ConnectionString", error.Message, StringComparison.Ordinal);

@@ -1,7 +1,6 @@
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Streaming.Cluster;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Cluster;
 

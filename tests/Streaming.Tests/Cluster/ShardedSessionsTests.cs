@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Streaming.Cluster;
-using Streaming.Sessions;
 using Streaming.Tests.Engine;
 
 namespace Streaming.Tests.Cluster;

@@ -5,7 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Streaming.Cells.Weights;
 using Streaming.Cluster;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Tests.Cluster;
 

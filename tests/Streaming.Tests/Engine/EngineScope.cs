@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Engine;
 

@@ -115,7 +115,7 @@ public sealed class FlowTests
             .Via(scope.Engine.SessionFlow("a"))
             .RunWith(Sink.Seq<TokenOutput>(), scope.System.Materializer());
 
-        var error = await Assert.ThrowsAsync<Streaming.Sessions.EngineException>(() => run);
+        var error = await Assert.ThrowsAsync<Streaming.EngineException>(() => run);
         Assert.Contains("has 3 values; expected input_size 5", error.Message, StringComparison.Ordinal);
     }
 }

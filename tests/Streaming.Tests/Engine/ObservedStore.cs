@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Tests.Engine;
 

@@ -1,4 +1,4 @@
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Tests.Engine;
 

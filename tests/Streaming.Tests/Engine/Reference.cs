@@ -1,7 +1,6 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Sequences;
 using Streaming.Cells.Weights;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Engine;
 

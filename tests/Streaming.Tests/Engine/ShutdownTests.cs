@@ -1,5 +1,5 @@
 using Streaming.Cells.Backends;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
 namespace Streaming.Tests.Engine;
 

@@ -1,5 +1,4 @@
 using Streaming.Cells.Backends;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Engine;
 

@@ -1,6 +1,5 @@
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Engine;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Streaming.Cells.Model;
 using Streaming.Persistence;
-using Streaming.Sessions;
 using Streaming.Tests.Engine;
 
 namespace Streaming.Tests.Persistence;

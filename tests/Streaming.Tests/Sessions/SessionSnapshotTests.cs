@@ -1,5 +1,4 @@
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming.Tests.Sessions;
 

@@ -1,6 +1,6 @@
 using Streaming.Cells.Model;
 
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>
 /// A session's starting state in PyTorch's layout without the batch axis: h0 is

@@ -1,4 +1,4 @@
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>An operation the engine refused; the session (and every other) goes on as if it was never sent.</summary>
 public sealed class EngineException : Exception

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>
 /// The JSON snapshot format: <c>{"format":"rnn-snapshot/1","model":"..","weights_sha256":"..","position":n,

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using Streaming.Sessions;
+using Streaming.Persistence;
 
-namespace Streaming.Tests.Sessions;
+namespace Streaming.Tests.Persistence;
 
 public sealed class StoredSessionTests
 {

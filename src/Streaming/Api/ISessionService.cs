@@ -1,6 +1,5 @@
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
-using Streaming.Sessions;
 
 namespace Streaming;
 

@@ -1,4 +1,4 @@
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>What a client got wrong (or what went wrong); stable numbers, since the TCP protocol carries them.</summary>
 public enum EngineErrorCode

@@ -25,10 +25,10 @@ public sealed record Token
     /// <summary>
     /// The zero-based index this token must have in the session's stream (the session's position before it), or
     /// null to apply it wherever the session is. With it set, a token the session has passed already (a client's
-    /// resend) is answered with <see cref="Sessions.EngineErrorCode.DuplicateToken"/> and not applied again, and one
+    /// resend) is answered with <see cref="EngineErrorCode.DuplicateToken"/> and not applied again, and one
     /// beyond the session's position (tokens missing, as after a crash resumed the session from its last persisted
-    /// snapshot) with <see cref="Sessions.EngineErrorCode.PositionAhead"/>; both errors carry the session's position
-    /// in <see cref="Sessions.EngineException.Position"/>, the index of the next token it accepts.
+    /// snapshot) with <see cref="EngineErrorCode.PositionAhead"/>; both errors carry the session's position
+    /// in <see cref="EngineException.Position"/>, the index of the next token it accepts.
     /// </summary>
     public long? At { get; init; }
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>
 /// The binary snapshot format, version 1, little-endian: magic <c>RNNSNAP1</c>; model name and weights hash

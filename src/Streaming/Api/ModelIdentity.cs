@@ -1,6 +1,6 @@
 using Streaming.Cells.Weights;
 
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>Which exact model a state belongs to: its name and a SHA-256 of its weights.</summary>
 /// <param name="Name">The manifest's model name.</param>

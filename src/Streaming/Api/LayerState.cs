@@ -1,4 +1,4 @@
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>
 /// One session's state in one recurrent layer, in PyTorch's layout: h is (directions, output size) and

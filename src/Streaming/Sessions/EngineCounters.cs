@@ -1,6 +1,6 @@
-namespace Streaming;
+namespace Streaming.Sessions;
 
-/// <summary>Engine-wide counters, updated by the session actors and the pipeline's sink, read by <see cref="RecurrentEngine.Statistics"/>.</summary>
+/// <summary>Engine-wide counters, moved by the sessions' decisions and their elements, read by the engine's statistics.</summary>
 internal sealed class EngineCounters
 {
     private int _sessionsOpen;
@@ -10,6 +10,32 @@ internal sealed class EngineCounters
     private long _checkpoints;
     private long _inPipeline;
     private long _peakInPipeline;
+
+    /// <summary>Moves the counter a session's decision named.</summary>
+    public void Count(SessionCounter counter)
+    {
+        switch (counter)
+        {
+            case SessionCounter.Opened:
+                SessionOpened();
+                break;
+            case SessionCounter.Closed:
+                SessionClosed();
+                break;
+            case SessionCounter.Passivated:
+                SessionPassivated();
+                break;
+            case SessionCounter.Resumed:
+                SessionResumed();
+                break;
+            case SessionCounter.Expired:
+                SessionExpired();
+                break;
+            case SessionCounter.CheckpointSaved:
+                CheckpointSaved();
+                break;
+        }
+    }
 
     public void SessionOpened() => Interlocked.Increment(ref _sessionsOpen);
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Streaming.Sessions;
+namespace Streaming.Persistence;
 
 /// <summary>
 /// What a <see cref="ISnapshotStore"/> holds for one session: its latest persisted snapshot, or, once the session

@@ -1,6 +1,6 @@
 using Streaming.Cells.Model;
 
-namespace Streaming.Sessions;
+namespace Streaming;
 
 /// <summary>
 /// A session's complete state at one point in its stream: every layer's h (and c), how many tokens it

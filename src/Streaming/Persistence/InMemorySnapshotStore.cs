@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Streaming.Sessions;
+namespace Streaming.Persistence;
 
 /// <summary>A process-local <see cref="ISnapshotStore"/>: passivation frees compute slots, but nothing survives the process.</summary>
 public sealed class InMemorySnapshotStore : ISnapshotStore

@@ -1,0 +1,12 @@
+namespace Streaming.Sessions;
+
+/// <summary>The engine's session counters that a decision moves.</summary>
+internal enum SessionCounter
+{
+    Opened,
+    Closed,
+    Passivated,
+    Resumed,
+    Expired,
+    CheckpointSaved,
+}

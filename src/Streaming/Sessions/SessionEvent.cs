@@ -1,0 +1,81 @@
+using Streaming.Persistence;
+
+namespace Streaming.Sessions;
+
+/// <summary>
+/// Something that happens to a session, as <see cref="SessionMachine"/> takes it: a caller's operation
+/// (<see cref="SessionCommand"/>), an element back from the pipeline, the result of a store call, or a request of
+/// the engine's lifecycle (sweep, checkpoint, eviction, shutdown, failure). Values without behaviour.
+/// </summary>
+internal abstract record SessionEvent
+{
+    private protected SessionEvent()
+    {
+    }
+
+    /// <summary>A caller's operation that waited leaves the queue (the phase takes operations again, and there is room).</summary>
+    public sealed record Dequeued(SessionCommand Command) : SessionEvent;
+
+    /// <summary>An element of the session has left the pipeline's last stage.</summary>
+    public sealed record ElementDone(ElementRole Role) : SessionEvent
+    {
+        public static ElementDone Operation { get; } = new(ElementRole.Operation);
+
+        public static ElementDone Close { get; } = new(ElementRole.Close);
+
+        public static ElementDone StoreSnapshot { get; } = new(ElementRole.StoreSnapshot);
+
+        public static ElementDone Internal { get; } = new(ElementRole.Internal);
+    }
+
+    /// <summary>The store's copy was read: a snapshot, a tombstone, or nothing (null).</summary>
+    public sealed record Loaded(StoredSession? Stored) : SessionEvent;
+
+    /// <summary>Reading the store failed.</summary>
+    public sealed record LoadFailed(string Why) : SessionEvent;
+
+    /// <summary>The save (snapshot or tombstone) is in the store.</summary>
+    public sealed record Saved : SessionEvent
+    {
+        public static Saved Instance { get; } = new();
+    }
+
+    /// <summary>The save failed; the store may or may not hold it.</summary>
+    public sealed record SaveFailed(string Why) : SessionEvent;
+
+    /// <summary>The store's copy is deleted.</summary>
+    public sealed record Deleted : SessionEvent
+    {
+        public static Deleted Instance { get; } = new();
+    }
+
+    /// <summary>Deleting the store's copy failed.</summary>
+    public sealed record DeleteFailed(string Why) : SessionEvent;
+
+    /// <summary>The registry's sweep: passivate or expire the session when it has been idle long enough.</summary>
+    public sealed record Swept : SessionEvent
+    {
+        public static Swept Instance { get; } = new();
+    }
+
+    /// <summary>Checkpoint time: persist the session if it changed since its last save.</summary>
+    public sealed record CheckpointDue : SessionEvent
+    {
+        public static CheckpointDue Instance { get; } = new();
+    }
+
+    /// <summary>Move the session out (shard hand-off): once idle, save it and free its slots.</summary>
+    public sealed record EvictRequested : SessionEvent
+    {
+        public static EvictRequested Instance { get; } = new();
+    }
+
+    /// <summary>The engine is shutting down: once idle, save the session if open, and leave.</summary>
+    public sealed record ShutdownRequested : SessionEvent
+    {
+        public static ShutdownRequested Instance { get; } = new();
+    }
+
+    /// <summary>The pipeline failed (or the actor system stopped): nothing in flight will come back.</summary>
+    public sealed record PipelineFailed(string Why) : SessionEvent;
+}

@@ -1,0 +1,15 @@
+using FsCheck.Xunit;
+
+namespace Streaming.Tests.Sessions;
+
+/// <summary>
+/// Thousands of random interleavings of callers' operations (with and without positions), elements coming back,
+/// store calls succeeding or failing, time passing, sweeps, checkpoints, evictions, shutdowns, crashes and pipeline
+/// failures over three sessions, run through the pure session machine in a simulated world (<see cref="SessionWorld"/>)
+/// and checked against a simple model at every step.
+/// </summary>
+public sealed class SessionMachineModelTests
+{
+    [Property(MaxTest = 5000, Arbitrary = [typeof(ScriptArbitrary)])]
+    public void Every_interleaving_keeps_the_rules_of_the_simple_model(Step[] script) => SessionWorld.Run(script);
+}
