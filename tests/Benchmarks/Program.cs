@@ -23,6 +23,8 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["cluster"] = ClusterScenario.Run,
     ["kernels"] = KernelScenario.Run,
     ["onnx"] = OnnxScenario.Run,
+    ["ragged"] = RaggedReplayScenario.Run,
+    ["scale"] = ScaleScenario.Run,
     ["soak"] = SoakScenario.Run,
 };
 if (names.Count == 0)
