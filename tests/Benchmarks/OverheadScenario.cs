@@ -39,7 +39,7 @@ internal static class OverheadScenario
                 var seconds = Measure.MedianSeconds(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 3 : 5, warmup: 0);
                 var after = engine.Statistics;
                 var rate = tokens * Sessions / seconds;
-                var mean = string.Join(" / ", after.Layers.Zip(before.Layers, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
+                var mean = string.Join(" / ", after.Stages.Zip(before.Stages, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
                 text.AppendLine($"| {backend.Kind} | {rate:N0} | {1e6 / rate:F2} | {mean} |");
             }
             finally

@@ -52,15 +52,7 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     public ModelIdentity Model { get; }
 
     /// <summary>A reading of the engine's counters.</summary>
-    public EngineStatistics Statistics
-    {
-        get
-        {
-            var stages = _pipeline.Stages.Select(s => s.Read()).ToArray();
-            var layers = Spec.Recurrent.NumLayers;
-            return _counters.Read(stages[..layers], stages.Length > layers ? stages[^1] : null);
-        }
-    }
+    public EngineStatistics Statistics => _counters.Read(_pipeline.Stages.Select(s => s.Read()).ToArray());
 
     /// <summary>The backend computing the model (tests reach it to break it on purpose).</summary>
     internal IRecurrentBackend Backend => _backend;
@@ -82,7 +74,10 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
         try
         {
             var counters = new EngineCounters();
-            var pipeline = EnginePipeline.Start(system, PipelineStage.Of(backend, options.InitialSlots), new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
+            var stages = options.Layout == PipelineLayout.Fused
+                ? PipelineStage.Fused(backend, options.InitialSlots)
+                : PipelineStage.Of(backend, options.InitialSlots);
+            var pipeline = EnginePipeline.Start(system, stages, new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
             var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter));
             var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, rules, options.Store ?? new InMemorySnapshotStore(),
                 new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
