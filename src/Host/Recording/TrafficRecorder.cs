@@ -1,5 +1,5 @@
 using Streaming.Cells.Model;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Streaming.Host.Recording;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Akka.IO;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 

@@ -3,7 +3,7 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Microsoft.Extensions.Logging;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 

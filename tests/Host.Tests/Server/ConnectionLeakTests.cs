@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Host.Tests.Protocol;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;

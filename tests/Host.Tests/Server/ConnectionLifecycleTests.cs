@@ -1,6 +1,6 @@
 using Streaming;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Persistence;
 
@@ -39,7 +39,7 @@ public sealed class ConnectionLifecycleTests
         var snapshot = await client.SnapshotAsync("dropped");
         var applied = (int)snapshot.Position;
         Assert.InRange(applied, 0, 200);
-        var next = await client.PushAsync("dropped", Token.Vector(inputs[200]));
+        var next = await client.PushAsync("dropped", TokenInput.Vector(inputs[200]));
         var expected = scope.Expected([.. inputs[..applied], inputs[200]]);
         Assert.Equal(applied + 1, next.Position);
         AssertClose(expected[^1], next.Output);
@@ -174,7 +174,7 @@ public sealed class ConnectionLifecycleTests
         await client.OpenAsync("kept-a");
         await client.OpenAsync("kept-b");
         var sessions = new[] { "kept-a", "kept-b" };
-        var pushes = inputs.Select((x, i) => client.PushAsync(sessions[i % 2], Token.Vector(x))).ToList();
+        var pushes = inputs.Select((x, i) => client.PushAsync(sessions[i % 2], TokenInput.Vector(x))).ToList();
         await pushes[0];
 
         await scope.Server.StopAsync();
@@ -182,7 +182,7 @@ public sealed class ConnectionLifecycleTests
         await client.Completion;
         var afterStop = await Assert.ThrowsAsync<StreamingClientException>(() => client.PingAsync());
         Assert.True(afterStop.ConnectionLost, afterStop.Message);
-        Assert.Equal(EngineErrorCode.EngineStopped, afterStop.EngineCode);
+        Assert.Equal(SessionErrorCode.EngineStopped, afterStop.SessionCode);
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => scope.ConnectAsync());
         await scope.DisposeAsync();
 
@@ -191,7 +191,7 @@ public sealed class ConnectionLifecycleTests
         {
             var mine = Enumerable.Range(0, inputs.Length).Where(i => i % 2 == s).ToList();
             var answered = mine.TakeWhile(i => pushes[i].IsCompletedSuccessfully).ToList();
-            Assert.All(mine.Skip(answered.Count), i => Assert.Equal(EngineErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(pushes[i].Exception!.InnerException).EngineCode));
+            Assert.All(mine.Skip(answered.Count), i => Assert.Equal(SessionErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(pushes[i].Exception!.InnerException).SessionCode));
             var expected = scope.Expected(answered.Select(i => inputs[i]).ToList());
             for (var t = 0; t < answered.Count; t++)
             {

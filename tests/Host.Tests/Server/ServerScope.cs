@@ -4,7 +4,7 @@ using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Sequences;
 using Streaming.Cells.Weights;
-using Streaming.Host.Client;
+using Streaming.Client;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;
