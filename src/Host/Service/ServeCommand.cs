@@ -64,6 +64,8 @@ internal static class ServeCommand
         var hocon = Path.Combine(configDirectory, "akka.hocon");
         builder.Services.AddSystemd();
         builder.Services.AddSingleton(settings);
+        var report = new ShutdownReport();
+        builder.Services.AddSingleton(report);
         builder.Services.AddAkka("streaming", akka =>
         {
             if (File.Exists(hocon))
@@ -75,6 +77,8 @@ internal static class ServeCommand
             if (settings.ToClusterNode() is { } node)
             {
                 akka.AddHocon(Streaming.Cluster.ClusterConfig.Hocon(node), HoconAddMode.Prepend);
+                // The hand-off phase waits for sessions whose save is retried (up to ShutdownSeconds), with a margin.
+                akka.AddHocon($"akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {settings.ShutdownSeconds + 5}s", HoconAddMode.Prepend);
             }
         });
         builder.Services.AddHostedService<StreamingService>();
@@ -93,6 +97,12 @@ internal static class ServeCommand
             // No compute path gives PyTorch's numbers on this machine: refusing to start beats serving wrong outputs.
             await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+
+        if (report.UnsavedSessions > 0)
+        {
+            await Console.Error.WriteLineAsync($"serve: stopped, but {report.UnsavedSessions} session(s) could not be saved into the store; they resume from their last persisted snapshot.").ConfigureAwait(false);
+            return ShutdownReport.UnsavedExitCode;
         }
 
         return 0;
