@@ -68,6 +68,10 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         Listening(_log, _server.Endpoint, _engine.Model, _settings.Backend);
         var storeDescription = _settings.Store.Describe();
         Storing(_log, storeDescription, _recorder?.Path ?? "nothing");
+        if (store is Streaming.Persistence.SqlSnapshotStore sql)
+        {
+            StoreBudget(_log, sql.Settings.MaxConnections, sql.Settings.MaxQueuedCalls);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -133,6 +137,9 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sessions are saved to {Store}; live traffic is recorded to {Recording}")]
     private static partial void Storing(ILogger logger, string store, string recording);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store budget: at most {Connections} database connection(s), {Queued} call(s) waiting (Streaming:Store:MaxConnections, MaxQueuedCalls)")]
+    private static partial void StoreBudget(ILogger logger, int connections, int queued);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster; {Sessions} session(s) were handed off to the other nodes")]
     private static partial void LeftCluster(ILogger logger, int sessions);
