@@ -78,7 +78,7 @@ public sealed class SqlSnapshotStore : ISnapshotStore
         }
 
         // One plugin per database, table and budget, so stores of several databases can live in one actor system.
-        var key = $"{settings.Kind}\n{settings.ConnectionString}\n{settings.SchemaName}\n{settings.TableName}\n{settings.Timeout.Ticks}\n{settings.MaxConnections}";
+        var key = $"{settings.Kind}\n{settings.ConnectionString}\n{settings.SchemaName}\n{settings.TableName}\n{settings.Timeout.Ticks}\n{settings.BreakerResetTimeout.Ticks}\n{settings.MaxConnections}";
         var pluginId = "streaming.persistence.snapshot-store-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
         IActorRef plugin;
         lock (ConfigLock)

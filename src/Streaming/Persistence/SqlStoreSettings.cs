@@ -46,6 +46,13 @@ public sealed partial record SqlStoreSettings
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long the plugin's circuit breaker, once open (after repeated failures every call fails at once with
+    /// "Circuit Breaker is open"), waits before it lets a call try the database again (default 10 s): after an outage,
+    /// checkpoints and loads resume within this long of the database's return.
+    /// </summary>
+    public TimeSpan BreakerResetTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// The store budget: database connections this node's store holds at most (calls beyond wait in order, and the
     /// Npgsql pool's <c>Maximum Pool Size</c> is set to it). 0 (the default) derives it when the store opens: on
     /// PostgreSQL <see cref="ConnectionBudget"/> of the server's <c>max_connections</c> and <see cref="Nodes"/>, on
@@ -135,6 +142,7 @@ public sealed partial record SqlStoreSettings
         hocon.AppendLine("  auto-initialize = on");
         hocon.AppendLine("  warn-on-auto-init-fail = on");
         hocon.Append("  circuit-breaker.call-timeout = ").AppendLine(Seconds(Timeout));
+        hocon.Append("  circuit-breaker.reset-timeout = ").AppendLine(Seconds(BreakerResetTimeout));
         hocon.AppendLine("  default {");
         hocon.Append("    schema-name = ").AppendLine(SchemaName is null ? "null" : Quote(SchemaName));
         hocon.Append("    snapshot.table-name = ").AppendLine(Quote(TableName));
@@ -172,6 +180,7 @@ public sealed partial record SqlStoreSettings
         Require(TableName is not null && IdentifierPattern().IsMatch(TableName), $"the table name '{TableName}' is not a plain identifier; expected letters, digits and '_', starting with a letter or '_', at most 63.");
         Require(SchemaName is null || IdentifierPattern().IsMatch(SchemaName), $"the schema name '{SchemaName}' is not a plain identifier; expected letters, digits and '_', starting with a letter or '_', at most 63.");
         Require(Timeout > TimeSpan.Zero, $"the timeout is {Timeout}; expected a positive duration.");
+        Require(BreakerResetTimeout > TimeSpan.Zero, $"the circuit breaker's reset timeout is {BreakerResetTimeout}; expected a positive duration.");
         Require(MaxConnections >= 0, $"the store budget (MaxConnections) is {MaxConnections}; expected 0 (derived from the database) or a positive number of connections.");
         Require(MaxQueuedCalls >= 0, $"MaxQueuedCalls is {MaxQueuedCalls}; expected 0 or more calls waiting for a connection.");
         Require(Nodes >= 1, $"Nodes is {Nodes}; expected the number of nodes sharing the database, 1 or more.");

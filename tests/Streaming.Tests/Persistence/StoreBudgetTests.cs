@@ -59,5 +59,7 @@ public sealed class StoreBudgetTests
     {
         var settings = SqlStoreSettings.PostgreSql("Host=db;Username=u;Password=p;Database=d") with { MaxConnections = 7 };
         Assert.Contains("Maximum Pool Size=7", settings.ToHocon(), StringComparison.Ordinal);
+        // After an outage the plugin's open circuit breaker lets calls through again this soon.
+        Assert.Contains("circuit-breaker.reset-timeout = 10s", settings.ToHocon(), StringComparison.Ordinal);
     }
 }
