@@ -92,7 +92,9 @@ public sealed record HostSettings
     /// <summary>
     /// Where sessions are kept (section <c>Streaming:Store</c>): <c>Kind</c> sqlite (default), postgresql or memory,
     /// and <c>ConnectionString</c>, for SQLite a file path or a connection string (default <c>data/sessions.db</c>
-    /// relative to the current directory), for PostgreSQL an Npgsql connection string. Sessions open at shutdown,
+    /// relative to the current directory), for PostgreSQL an Npgsql connection string; <c>MaxConnections</c>, the
+    /// store budget (0, the default: derived from PostgreSQL's max_connections and the seed nodes, or 4 on SQLite) and
+    /// <c>MaxQueuedCalls</c> (default 65,536), see docs/operations.md. Sessions open at shutdown,
     /// passivated ones and checkpoints are saved there; a restarted server resumes them on their next operation.
     /// </summary>
     public StoreSettings Store { get; init; } = StoreSettings.Default;
@@ -171,6 +173,12 @@ public sealed record HostSettings
             throw Bad(nameof(ExpireAfterSeconds), $"is {settings.ExpireAfterSeconds}, not more than {nameof(PassivateAfterSeconds)} ({settings.PassivateAfterSeconds}); expected sessions to passivate before they expire (or 0: never expire)");
         }
 
+        if (settings.ClusterPort > 0 && settings.Store.Sql is { } sql)
+        {
+            // The derived store budget shares the database's connections among the nodes: the seed list names them all.
+            settings = settings with { Store = settings.Store with { Sql = sql with { Nodes = Math.Max(1, settings.SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries).Length) } } };
+        }
+
         if (settings.ClusterPort > 0)
         {
             if (settings.SeedNodes.Length == 0)
@@ -241,7 +249,7 @@ public sealed record HostSettings
         return string.IsNullOrWhiteSpace(value) ? throw Bad(name, "is empty; expected a value") : value;
     }
 
-    private static int Integer(IConfigurationSection section, string name, int fallback, int min, int max)
+    private static int Integer(IConfigurationSection section, string name, int fallback, int min, int max, string? path = null)
     {
         var value = section[name];
         if (value is null)
@@ -249,12 +257,13 @@ public sealed record HostSettings
             return fallback;
         }
 
+        path ??= name;
         if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
         {
-            throw Bad(name, $"is '{value}'; expected an integer from {min} to {max}");
+            throw Bad(path, $"is '{value}'; expected an integer from {min} to {max}");
         }
 
-        return number < min || number > max ? throw Bad(name, $"is {number}; expected an integer from {min} to {max}") : number;
+        return number < min || number > max ? throw Bad(path, $"is {number}; expected an integer from {min} to {max}") : number;
     }
 
     private static BackendKind Kind(IConfigurationSection section, BackendKind fallback)
@@ -294,13 +303,17 @@ public sealed record HostSettings
             throw Bad(nameof(Store), $"is '{flat}'; expected a section with Kind (sqlite, postgresql or memory) and ConnectionString");
         }
 
+        string[] keys = ["Kind", "ConnectionString", "MaxConnections", "MaxQueuedCalls"];
         foreach (var child in store.GetChildren())
         {
-            if (!child.Key.Equals("Kind", StringComparison.OrdinalIgnoreCase) && !child.Key.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase))
+            if (!keys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                throw Bad(nameof(Store) + ":" + child.Key, "is not a setting; expected Kind or ConnectionString");
+                throw Bad(nameof(Store) + ":" + child.Key, $"is not a setting; expected one of {string.Join(", ", keys)}");
             }
         }
+
+        var maxConnections = Integer(store, "MaxConnections", 0, 0, 10_000, nameof(Store) + ":MaxConnections");
+        var maxQueued = Integer(store, "MaxQueuedCalls", 65_536, 0, int.MaxValue, nameof(Store) + ":MaxQueuedCalls");
 
         var kindText = store["Kind"]?.Trim();
         StoreKind kind;
@@ -315,7 +328,8 @@ public sealed record HostSettings
 
         try
         {
-            return StoreSettings.Of(kind, store["ConnectionString"]?.Trim());
+            var settings = StoreSettings.Of(kind, store["ConnectionString"]?.Trim());
+            return settings.Sql is null ? settings : settings with { Sql = settings.Sql with { MaxConnections = maxConnections, MaxQueuedCalls = maxQueued } };
         }
         catch (ArgumentException e)
         {

@@ -32,6 +32,9 @@ internal sealed class MetricsExporter : IDisposable
         var acceptFailures = factory.CreateCounter("streaming_accept_failures_total", "Accepts the operating system failed (out of descriptors, buffers or memory); the server backs off and retries.");
         var readPauses = factory.CreateCounter("streaming_read_pauses_total", "Times a connection stopped reading because it held its most pending requests or bytes (a client sending faster than it reads).");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
+        var checkpoints = factory.CreateCounter("streaming_checkpoints_saved_total", "Checkpoints saved into the session store.");
+        var checkpointsFailed = factory.CreateCounter("streaming_checkpoints_failed_total", "Checkpoints the session store refused or did not answer; each session tries again at the next checkpoint.");
+        var storeFailures = factory.CreateCounter("streaming_store_failures_total", "Session store calls (loads, saves, deletes) that failed; their operations were refused StoreFailed (12) or retried.");
         var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (before the first, the bytes allocated so far); a leak shows as growth here, RSS includes native memory too.");
         Kernels(factory, engine.Kernels);
         registry.AddBeforeCollectCallback(() =>
@@ -41,6 +44,9 @@ internal sealed class MetricsExporter : IDisposable
             sessionsPassivated.Set(statistics.SessionsPassivated);
             tokens.IncTo(statistics.TokensProcessed);
             inPipeline.Set(statistics.ElementsInPipeline);
+            checkpoints.IncTo(statistics.CheckpointsSaved);
+            checkpointsFailed.IncTo(statistics.CheckpointsFailed);
+            storeFailures.IncTo(statistics.StoreFailures);
             foreach (var stage in statistics.Stages)
             {
                 batches.WithLabels(stage.Name).IncTo(stage.Batches);

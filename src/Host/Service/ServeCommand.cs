@@ -23,6 +23,7 @@ internal static class ServeCommand
     private static readonly Option<string?> Device = new("--device") { Description = "Torch device: cpu, cuda, cuda:N (Streaming:Device)" };
     private static readonly Option<string?> Store = new("--store") { Description = "Where sessions are kept: sqlite (default), postgresql or memory (Streaming:Store:Kind)" };
     private static readonly Option<string?> StoreConnection = new("--store-connection") { Description = "SQLite file or connection string (default data/sessions.db), or PostgreSQL connection string (Streaming:Store:ConnectionString)" };
+    private static readonly Option<int?> StoreMaxConnections = new("--store-max-connections") { Description = "Store budget: database connections this node holds at most; 0 derives it from max_connections and the nodes (Streaming:Store:MaxConnections)" };
     private static readonly Option<int?> ClusterPort = new("--cluster-port") { Description = "Akka.Remote port of this node in a cluster; 0 for a single server (Streaming:ClusterPort)" };
     private static readonly Option<string?> SeedNodes = new("--seed-nodes") { Description = "Cluster seed nodes, host:port comma-separated (Streaming:SeedNodes)" };
     private static readonly Option<string?> RecordDirectory = new("--record-dir") { Description = "Folder for recordings of live traffic (Streaming:RecordDirectory)" };
@@ -31,7 +32,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var command = new Command("serve", "Serve the configured model over TCP (default 127.0.0.1:7700).");
-        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, KernelWidth, Device, Store, StoreConnection, RecordDirectory, RecordSessions, ClusterPort, SeedNodes })
+        foreach (var option in new Option[] { Config, Host, Port, Model, Backend, KernelWidth, Device, Store, StoreConnection, StoreMaxConnections, RecordDirectory, RecordSessions, ClusterPort, SeedNodes })
         {
             command.Options.Add(option);
         }
@@ -64,6 +65,8 @@ internal static class ServeCommand
         var hocon = Path.Combine(configDirectory, "akka.hocon");
         builder.Services.AddSystemd();
         builder.Services.AddSingleton(settings);
+        var report = new ShutdownReport();
+        builder.Services.AddSingleton(report);
         builder.Services.AddAkka("streaming", akka =>
         {
             if (File.Exists(hocon))
@@ -75,6 +78,8 @@ internal static class ServeCommand
             if (settings.ToClusterNode() is { } node)
             {
                 akka.AddHocon(Streaming.Cluster.ClusterConfig.Hocon(node), HoconAddMode.Prepend);
+                // The hand-off phase waits for sessions whose save is retried (up to ShutdownSeconds), with a margin.
+                akka.AddHocon($"akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {settings.ShutdownSeconds + 5}s", HoconAddMode.Prepend);
             }
         });
         builder.Services.AddHostedService<StreamingService>();
@@ -93,6 +98,12 @@ internal static class ServeCommand
             // No compute path gives PyTorch's numbers on this machine: refusing to start beats serving wrong outputs.
             await Console.Error.WriteLineAsync($"serve: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+
+        if (report.UnsavedSessions > 0)
+        {
+            await Console.Error.WriteLineAsync($"serve: stopped, but {report.UnsavedSessions} session(s) could not be saved into the store; they resume from their last persisted snapshot.").ConfigureAwait(false);
+            return ShutdownReport.UnsavedExitCode;
         }
 
         return 0;
@@ -132,6 +143,7 @@ internal static class ServeCommand
         Set(nameof(HostSettings.Device), result.GetValue(Device));
         Set(nameof(HostSettings.Store) + ":Kind", result.GetValue(Store));
         Set(nameof(HostSettings.Store) + ":ConnectionString", result.GetValue(StoreConnection));
+        Set(nameof(HostSettings.Store) + ":MaxConnections", result.GetValue(StoreMaxConnections)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Set(nameof(HostSettings.RecordDirectory), result.GetValue(RecordDirectory) is { Length: > 0 } records ? Path.GetFullPath(records) : result.GetValue(RecordDirectory));
         Set(nameof(HostSettings.RecordSessions), result.GetValue(RecordSessions));
         Set(nameof(HostSettings.ClusterPort), result.GetValue(ClusterPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));

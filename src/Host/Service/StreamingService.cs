@@ -18,17 +18,18 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     private readonly ActorSystem _system;
     private readonly HostSettings _settings;
     private readonly ILogger<StreamingService> _log;
+    private readonly ShutdownReport _report;
     private RecurrentEngine? _engine;
+    private Streaming.Cluster.ShardedSessions? _sharded;
     private StreamingServer? _server;
     private MetricsExporter? _metrics;
     private TrafficRecorder? _recorder;
-    private bool _clustered;
-
-    public StreamingService(ActorSystem system, HostSettings settings, ILogger<StreamingService> log)
+    public StreamingService(ActorSystem system, HostSettings settings, ILogger<StreamingService> log, ShutdownReport report)
     {
         _system = system;
         _settings = settings;
         _log = log;
+        _report = report;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -53,8 +54,9 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         if (_settings.ToClusterNode() is not null)
         {
             // Any node's TCP port serves any session: the sharded sessions route each to the node that owns it.
-            sessions = await Streaming.Cluster.ShardedSessions.StartAsync(_system, _engine).ConfigureAwait(false);
-            _clustered = true;
+            // A leaving node keeps a session whose hand-off save fails and retries it, within ShutdownSeconds.
+            var sharding = Streaming.Cluster.ShardingOptions.Default with { HandOffSaveDeadline = TimeSpan.FromSeconds(_settings.ShutdownSeconds) };
+            sessions = _sharded = await Streaming.Cluster.ShardedSessions.StartAsync(_system, _engine, sharding).ConfigureAwait(false);
         }
 
         _server = await StreamingServer.StartAsync(_system, sessions, _settings.ToServerOptions() with { Recorder = _recorder }, _log).ConfigureAwait(false);
@@ -66,6 +68,10 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         Listening(_log, _server.Endpoint, _engine.Model, _settings.Backend);
         var storeDescription = _settings.Store.Describe();
         Storing(_log, storeDescription, _recorder?.Path ?? "nothing");
+        if (store is Streaming.Persistence.SqlSnapshotStore sql)
+        {
+            StoreBudget(_log, sql.Settings.MaxConnections, sql.Settings.MaxQueuedCalls);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -76,20 +82,38 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
             await _server.StopAsync(TimeSpan.FromSeconds(_settings.ShutdownSeconds)).ConfigureAwait(false);
         }
 
-        if (_clustered)
+        if (_sharded is not null)
         {
             // Leaving hands every shard off: each session this node owns is saved into the shared store and moves to
             // the remaining nodes; the engine then has nothing left to save.
             var handedOff = _engine!.Statistics.SessionsOpen;
             await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);
-            LeftCluster(_log, handedOff);
+            var unsaved = _sharded.UnsavedHandOffs;
+            _report.Unsaved(unsaved);
+            if (unsaved > 0)
+            {
+                LeftClusterUnsaved(_log, handedOff, unsaved, _settings.ShutdownSeconds);
+            }
+            else
+            {
+                LeftCluster(_log, handedOff);
+            }
         }
 
         if (_engine is not null)
         {
             var open = _engine.Statistics.SessionsOpen;
             await _engine.DisposeAsync().ConfigureAwait(false);
-            Stopped(_log, open);
+            var unsaved = _engine.Statistics.ShutdownSavesFailed;
+            _report.Unsaved(unsaved);
+            if (unsaved > 0)
+            {
+                StoppedUnsaved(_log, open, unsaved);
+            }
+            else
+            {
+                Stopped(_log, open);
+            }
         }
 
         _recorder?.Dispose();
@@ -114,8 +138,17 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Sessions are saved to {Store}; live traffic is recorded to {Recording}")]
     private static partial void Storing(ILogger logger, string store, string recording);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store budget: at most {Connections} database connection(s), {Queued} call(s) waiting (Streaming:Store:MaxConnections, MaxQueuedCalls)")]
+    private static partial void StoreBudget(ILogger logger, int connections, int queued);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster; {Sessions} session(s) were handed off to the other nodes")]
     private static partial void LeftCluster(ILogger logger, int sessions);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Left the cluster; {Sessions} session(s) were handed off, but {Unsaved} of them could not be saved into the store within {Seconds} s (ShutdownSeconds): they resume on the other nodes from their last persisted snapshot")]
+    private static partial void LeftClusterUnsaved(ILogger logger, int sessions, int unsaved, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopped; of {Sessions} open session(s), {Unsaved} could not be saved into the store: they resume from their last persisted snapshot")]
+    private static partial void StoppedUnsaved(ILogger logger, int sessions, int unsaved);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped; {Sessions} open session(s) were snapshotted into the store")]
     private static partial void Stopped(ILogger logger, int sessions);

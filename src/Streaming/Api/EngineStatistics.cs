@@ -24,4 +24,13 @@ public sealed record EngineStatistics(
 
     /// <summary>Checkpoints saved into the store (<see cref="EngineOptions.CheckpointEvery"/>).</summary>
     public long CheckpointsSaved { get; init; }
+
+    /// <summary>Checkpoints whose save the store refused or did not answer; the session keeps running and the next checkpoint tries again.</summary>
+    public long CheckpointsFailed { get; init; }
+
+    /// <summary>Store calls (loads, saves, deletes) that failed, checkpoints included.</summary>
+    public long StoreFailures { get; init; }
+
+    /// <summary>Sessions whose snapshot taken at shutdown the store refused: they resume from their last persisted snapshot.</summary>
+    public int ShutdownSavesFailed { get; init; }
 }

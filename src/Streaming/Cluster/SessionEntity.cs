@@ -13,8 +13,8 @@ namespace Streaming.Cluster;
 /// synchronously in <c>Receive</c>, one message at a time, keeps the session's operations in the order the entity
 /// received them; the replies complete later, while the next operations are already queued (pipelined).
 /// Hand-off: <see cref="HandOffSession"/> evicts the session (the engine finishes every operation it accepted, then
-/// saves the session into the shared store) and the entity stops only then, so the shard moves only after the
-/// session's state is in the store; the next node loads it on its first operation. A command that reaches the
+/// saves the session into the shared store; a store failure keeps it here and is retried, see <see cref="HandOffSaves"/>)
+/// and the entity stops only then, so the shard moves only after the session's state is in the store; the next node loads it on its first operation. A command that reaches the
 /// entity after the hand-off began (it was in the mailbox behind the stop message) is sent back to the shard
 /// region, which buffers it until the shard has its new home.
 /// </remarks>
@@ -23,18 +23,20 @@ internal sealed class SessionEntity : ReceiveActor
     private readonly string _sessionId;
     private readonly RecurrentEngine _engine;
     private readonly Func<IActorRef> _region;
+    private readonly HandOffSaves _handOffs;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public SessionEntity(string sessionId, RecurrentEngine engine, Func<IActorRef> region)
+    public SessionEntity(string sessionId, RecurrentEngine engine, Func<IActorRef> region, HandOffSaves handOffs)
     {
         _sessionId = sessionId;
         _engine = engine;
         _region = region;
+        _handOffs = handOffs;
         Serving();
     }
 
-    public static Props Props(string sessionId, RecurrentEngine engine, Func<IActorRef> region) =>
-        Akka.Actor.Props.Create(() => new SessionEntity(sessionId, engine, region));
+    public static Props Props(string sessionId, RecurrentEngine engine, Func<IActorRef> region, HandOffSaves handOffs) =>
+        Akka.Actor.Props.Create(() => new SessionEntity(sessionId, engine, region, handOffs));
 
     private void Serving()
     {
@@ -53,16 +55,8 @@ internal sealed class SessionEntity : ReceiveActor
         Receive<StopClosedSession>(_ => Context.Stop(Self));
         ReceiveAsync<HandOffSession>(async _ =>
         {
-            try
-            {
-                // False means not resident here (never used, or evicted already): its state is in the store, or nowhere.
-                await _engine.EvictAsync(_sessionId).ConfigureAwait(true);
-            }
-            catch (Exception e)
-            {
-                _log.Error(e, "Session {0}: eviction for the shard hand-off failed; the next owner resumes it from its last persisted state.", _sessionId);
-            }
-
+            // A store failure keeps the session here and retries until the deadline (the mailbox waits meanwhile).
+            await _handOffs.EvictAsync(_engine, _sessionId, _log).ConfigureAwait(true);
             Become(HandedOff);
             Self.Tell(PoisonPill.Instance);
         });

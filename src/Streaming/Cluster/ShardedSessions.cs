@@ -48,9 +48,12 @@ public sealed class ShardedSessions : ISessionService
     private readonly ShardingOptions _options;
     private readonly PendingCalls _calls;
 
-    private ShardedSessions(ActorSystem system, RecurrentEngine engine, IActorRef region, ShardingOptions options)
+    private readonly HandOffSaves _handOffs;
+
+    private ShardedSessions(ActorSystem system, RecurrentEngine engine, IActorRef region, ShardingOptions options, HandOffSaves handOffs)
     {
         _system = system;
+        _handOffs = handOffs;
         LocalEngine = engine;
         _region = region;
         _options = options;
@@ -68,6 +71,12 @@ public sealed class ShardedSessions : ISessionService
 
     /// <summary>This node's engine, which computes the sessions this node owns.</summary>
     public RecurrentEngine LocalEngine { get; }
+
+    /// <summary>
+    /// Sessions that left this node in a shard hand-off without their latest state: the store kept failing until
+    /// <see cref="ShardingOptions.HandOffSaveDeadline"/>. Each resumes elsewhere from its last persisted snapshot.
+    /// </summary>
+    public int UnsavedHandOffs => _handOffs.Unsaved;
 
     /// <summary>The shard region of this node (tests and tools ask it for sharding state).</summary>
     internal IActorRef Region => _region;
@@ -93,15 +102,16 @@ public sealed class ShardedSessions : ISessionService
         }
 
         IActorRef? region = null;
+        var handOffs = new HandOffSaves(options.HandOffSaveDeadline);
         var started = await sharding.StartAsync(
             options.TypeName,
-            sessionId => SessionEntity.Props(sessionId, localEngine, () => region!),
+            sessionId => SessionEntity.Props(sessionId, localEngine, () => region!, handOffs),
             settings,
             new SessionShardExtractor(options.NumberOfShards),
             sharding.DefaultShardAllocationStrategy(settings),
             HandOffSession.Instance).ConfigureAwait(false);
         region = started;
-        return new ShardedSessions(system, localEngine, started, options);
+        return new ShardedSessions(system, localEngine, started, options, handOffs);
     }
 
     /// <summary>

@@ -36,6 +36,15 @@ public sealed record ShardingOptions
     /// </summary>
     public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a session being handed off keeps trying to save itself into the store when the store fails (default
+    /// 20 s): it stays resident on its old node and is retried with back-off (100 ms doubling to 2 s); past this it
+    /// moves without its state since its last persisted snapshot, and is counted in
+    /// <see cref="ShardedSessions.UnsavedHandOffs"/>. Keep it below the coordinated shutdown's
+    /// <c>cluster-sharding-shutdown-region</c> phase timeout, or the leave goes on without waiting for the retries.
+    /// </summary>
+    public TimeSpan HandOffSaveDeadline { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()
     {
@@ -44,6 +53,7 @@ public sealed record ShardingOptions
         Require(Role is null || !string.IsNullOrWhiteSpace(Role), "Role is empty; expected null (every node) or a role name.");
         Require(AskTimeout > TimeSpan.Zero, $"AskTimeout is {AskTimeout}; expected a positive duration.");
         Require(ResendAfter >= TimeSpan.FromMilliseconds(10), $"ResendAfter is {ResendAfter}; expected 10 ms or more.");
+        Require(HandOffSaveDeadline >= TimeSpan.Zero, $"HandOffSaveDeadline is {HandOffSaveDeadline}; expected zero (no retry) or a positive duration.");
     }
 
     private static void Require(bool condition, string message)

@@ -244,6 +244,17 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Forgets the resident session without saving it, once its accepted operations finished: for a session whose shard
+    /// moved to another owner without its latest state (its hand-off save kept failing), so that this stale copy never
+    /// overwrites what the new owner saves. Nothing happens when it is not resident.
+    /// </summary>
+    internal void Drop(string sessionId)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        _directory.Find(sessionId)?.Drop();
+    }
+
+    /// <summary>
     /// Stops gracefully: operations already accepted finish, open sessions are snapshotted into the store,
     /// then the pipeline stops and the backend is released. Later operations fail with
     /// <see cref="EngineErrorCode.EngineStopped"/>. Calling it again waits for the same shutdown.

@@ -29,9 +29,12 @@ public sealed class SqlSnapshotStore : ISnapshotStore
     private readonly string _modelKey;
     private readonly ConcurrentDictionary<string, long> _sequenceNumbers = new(StringComparer.Ordinal);
 
+    private readonly StoreCallLimiter _limiter;
+
     private SqlSnapshotStore(ActorSystem system, SqlStoreSettings settings, ModelIdentity model, string pluginId, IActorRef plugin)
     {
         _system = system;
+        _limiter = new StoreCallLimiter(settings.MaxConnections, settings.MaxQueuedCalls, settings.Describe());
         Settings = settings;
         Model = model;
         PluginId = pluginId;
@@ -39,8 +42,11 @@ public sealed class SqlSnapshotStore : ISnapshotStore
         _modelKey = ModelKey(model);
     }
 
-    /// <summary>Where the sessions are kept.</summary>
+    /// <summary>Where the sessions are kept, with the store budget resolved (<see cref="SqlStoreSettings.MaxConnections"/> is never 0 here).</summary>
     public SqlStoreSettings Settings { get; }
+
+    /// <summary>Store calls waiting now for a connection of the budget.</summary>
+    public int CallsWaiting => _limiter.Waiting;
 
     /// <summary>The model whose sessions this store keeps.</summary>
     public ModelIdentity Model { get; }
@@ -62,10 +68,17 @@ public sealed class SqlSnapshotStore : ISnapshotStore
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(model);
         settings.Validate();
-        await PrepareDatabaseAsync(settings, cancellationToken).ConfigureAwait(false);
+        var serverMaxConnections = await PrepareDatabaseAsync(settings, cancellationToken).ConfigureAwait(false);
+        if (settings.MaxConnections == 0)
+        {
+            settings = settings with
+            {
+                MaxConnections = serverMaxConnections is { } max ? SqlStoreSettings.ConnectionBudget(max, settings.Nodes) : SqlStoreSettings.DefaultSqliteConnections,
+            };
+        }
 
-        // One plugin per database and table, so stores of several databases can live in one actor system.
-        var key = $"{settings.Kind}\n{settings.ConnectionString}\n{settings.SchemaName}\n{settings.TableName}\n{settings.Timeout.Ticks}";
+        // One plugin per database, table and budget, so stores of several databases can live in one actor system.
+        var key = $"{settings.Kind}\n{settings.ConnectionString}\n{settings.SchemaName}\n{settings.TableName}\n{settings.Timeout.Ticks}\n{settings.BreakerResetTimeout.Ticks}\n{settings.MaxConnections}";
         var pluginId = "streaming.persistence.snapshot-store-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
         IActorRef plugin;
         lock (ConfigLock)
@@ -99,6 +112,12 @@ public sealed class SqlSnapshotStore : ISnapshotStore
         var ticks = DateTime.UtcNow.Ticks;
         var sequenceNr = _sequenceNumbers.AddOrUpdate(persistenceId, ticks, (_, known) => Math.Max(known + 1, ticks));
         var metadata = new SnapshotMetadata(persistenceId, sequenceNr, DateTime.UtcNow);
+        // The save and its clean-up hold one connection of the budget between them.
+        await _limiter.RunAsync(() => SaveAndCleanUpAsync(sessionId, persistenceId, sequenceNr, metadata, stored, cancellationToken), "save", sessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> SaveAndCleanUpAsync(string sessionId, string persistenceId, long sequenceNr, SnapshotMetadata metadata, StoredSession stored, CancellationToken cancellationToken)
+    {
         switch (await AskAsync(new SaveSnapshot(metadata, stored.ToBytes()), "save", sessionId, cancellationToken).ConfigureAwait(false))
         {
             case SaveSnapshotSuccess:
@@ -122,13 +141,16 @@ public sealed class SqlSnapshotStore : ISnapshotStore
             case var other:
                 throw Unexpected("delete older snapshots of", sessionId, other);
         }
+
+        return true;
     }
 
     /// <inheritdoc />
     public async Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var persistenceId = PersistenceIdOf(sessionId);
-        switch (await AskAsync(new LoadSnapshot(persistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue), "load", sessionId, cancellationToken).ConfigureAwait(false))
+        var answer = await _limiter.RunAsync(() => AskAsync(new LoadSnapshot(persistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue), "load", sessionId, cancellationToken), "load", sessionId, cancellationToken).ConfigureAwait(false);
+        switch (answer)
         {
             case LoadSnapshotResult { Snapshot: null }:
                 return null;
@@ -152,7 +174,8 @@ public sealed class SqlSnapshotStore : ISnapshotStore
     public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var persistenceId = PersistenceIdOf(sessionId);
-        switch (await AskAsync(new DeleteSnapshots(persistenceId, SnapshotSelectionCriteria.Latest), "delete", sessionId, cancellationToken).ConfigureAwait(false))
+        var answer = await _limiter.RunAsync(() => AskAsync(new DeleteSnapshots(persistenceId, SnapshotSelectionCriteria.Latest), "delete", sessionId, cancellationToken), "delete", sessionId, cancellationToken).ConfigureAwait(false);
+        switch (answer)
         {
             case DeleteSnapshotsSuccess:
                 // Nothing is left to order a later save after; the clock's ticks suffice.
@@ -211,8 +234,8 @@ public sealed class SqlSnapshotStore : ISnapshotStore
 
     // Creates what the plugin cannot: the SQLite file's folder (and write-ahead logging, so readers never wait for a
     // writer), or the PostgreSQL schema. Opening a connection here also turns an unreachable database into a clear
-    // error at start-up.
-    private static async Task PrepareDatabaseAsync(SqlStoreSettings settings, CancellationToken cancellationToken)
+    // error at start-up. Returns PostgreSQL's max_connections (null for SQLite), for the derived store budget.
+    private static async Task<int?> PrepareDatabaseAsync(SqlStoreSettings settings, CancellationToken cancellationToken)
     {
         try
         {
@@ -235,10 +258,13 @@ public sealed class SqlSnapshotStore : ISnapshotStore
                         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
+
+                return null;
             }
             else
             {
-                var connection = new NpgsqlConnection(settings.ConnectionString);
+                // Unpooled: this connection must not stay open beside the budget's.
+                var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(settings.ConnectionString) { Pooling = false }.ConnectionString);
                 await using (connection.ConfigureAwait(false))
                 {
                     await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -253,6 +279,16 @@ public sealed class SqlSnapshotStore : ISnapshotStore
 #pragma warning restore CA2100
                             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                         }
+                    }
+
+                    var show = connection.CreateCommand();
+                    await using (show.ConfigureAwait(false))
+                    {
+                        show.CommandText = "SHOW max_connections";
+                        var value = Convert.ToString(await show.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0
+                            ? max
+                            : throw new InvalidOperationException($"the session store {settings.Describe()} answered '{value}' to SHOW max_connections; expected a positive number (or set Streaming:Store:MaxConnections).");
                     }
                 }
             }

@@ -45,6 +45,46 @@ public sealed partial record SqlStoreSettings
     /// <summary>How long one load, save or delete may wait for the database before it fails (default 30 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the plugin's circuit breaker, once open (after repeated failures every call fails at once with
+    /// "Circuit Breaker is open"), waits before it lets a call try the database again (default 10 s): after an outage,
+    /// checkpoints and loads resume within this long of the database's return.
+    /// </summary>
+    public TimeSpan BreakerResetTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The store budget: database connections this node's store holds at most (calls beyond wait in order, and the
+    /// Npgsql pool's <c>Maximum Pool Size</c> is set to it). 0 (the default) derives it when the store opens: on
+    /// PostgreSQL <see cref="ConnectionBudget"/> of the server's <c>max_connections</c> and <see cref="Nodes"/>, on
+    /// SQLite <see cref="DefaultSqliteConnections"/> (it has one writer at a time anyway).
+    /// </summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>Calls that may wait for a connection of the budget (default 65,536); one more fails at once rather than queueing without bound.</summary>
+    public int MaxQueuedCalls { get; init; } = 65_536;
+
+    /// <summary>The nodes sharing the database (default 1), for the derived <see cref="MaxConnections"/>: each takes its share of <c>max_connections</c>.</summary>
+    public int Nodes { get; init; } = 1;
+
+    /// <summary>The budget of a SQLite store when none is given.</summary>
+    public const int DefaultSqliteConnections = 4;
+
+    /// <summary>The most connections a derived budget gives one node, however large the server's <c>max_connections</c>.</summary>
+    public const int MaxDerivedConnections = 32;
+
+    /// <summary>
+    /// The budget a node takes of a PostgreSQL server with <paramref name="maxConnections"/> shared by
+    /// <paramref name="nodes"/> nodes: what is left after a reserve (a tenth, at least 5: the superuser's reserved
+    /// connections, administration, migrations) divided evenly, at least 1 and at most <see cref="MaxDerivedConnections"/>.
+    /// </summary>
+    public static int ConnectionBudget(int maxConnections, int nodes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
+        var reserve = Math.Max(5, maxConnections / 10);
+        return Math.Clamp((maxConnections - reserve) / nodes, 1, MaxDerivedConnections);
+    }
+
     /// <summary>The linq2db provider name for <see cref="Kind"/>.</summary>
     public string ProviderName => Kind == SqlStoreKind.Sqlite ? SqliteProviderName : PostgreSqlProviderName;
 
@@ -96,12 +136,13 @@ public sealed partial record SqlStoreSettings
         hocon.AppendLine("  class = \"Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql\"");
         hocon.AppendLine("  plugin-dispatcher = \"akka.persistence.dispatchers.default-plugin-dispatcher\"");
         hocon.Append("  plugin-id = ").AppendLine(Quote(pluginId));
-        hocon.Append("  connection-string = ").AppendLine(Quote(ConnectionString));
+        hocon.Append("  connection-string = ").AppendLine(Quote(PluginConnectionString));
         hocon.Append("  provider-name = ").AppendLine(Quote(ProviderName));
         hocon.AppendLine("  table-mapping = default");
         hocon.AppendLine("  auto-initialize = on");
         hocon.AppendLine("  warn-on-auto-init-fail = on");
         hocon.Append("  circuit-breaker.call-timeout = ").AppendLine(Seconds(Timeout));
+        hocon.Append("  circuit-breaker.reset-timeout = ").AppendLine(Seconds(BreakerResetTimeout));
         hocon.AppendLine("  default {");
         hocon.Append("    schema-name = ").AppendLine(SchemaName is null ? "null" : Quote(SchemaName));
         hocon.Append("    snapshot.table-name = ").AppendLine(Quote(TableName));
@@ -109,6 +150,14 @@ public sealed partial record SqlStoreSettings
         hocon.AppendLine("}");
         return hocon.ToString();
     }
+
+    /// <summary>
+    /// The connection string the plugin opens connections with: on PostgreSQL with Npgsql's <c>Maximum Pool Size</c>
+    /// set to the budget (when it is known), so the pool never opens more than the store may use.
+    /// </summary>
+    internal string PluginConnectionString => Kind == SqlStoreKind.PostgreSql && MaxConnections > 0
+        ? new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = MaxConnections }.ConnectionString
+        : ConnectionString;
 
     /// <summary>For logs and errors: the kind and the database (file, or host and database), never a password.</summary>
     public string Describe()
@@ -131,6 +180,10 @@ public sealed partial record SqlStoreSettings
         Require(TableName is not null && IdentifierPattern().IsMatch(TableName), $"the table name '{TableName}' is not a plain identifier; expected letters, digits and '_', starting with a letter or '_', at most 63.");
         Require(SchemaName is null || IdentifierPattern().IsMatch(SchemaName), $"the schema name '{SchemaName}' is not a plain identifier; expected letters, digits and '_', starting with a letter or '_', at most 63.");
         Require(Timeout > TimeSpan.Zero, $"the timeout is {Timeout}; expected a positive duration.");
+        Require(BreakerResetTimeout > TimeSpan.Zero, $"the circuit breaker's reset timeout is {BreakerResetTimeout}; expected a positive duration.");
+        Require(MaxConnections >= 0, $"the store budget (MaxConnections) is {MaxConnections}; expected 0 (derived from the database) or a positive number of connections.");
+        Require(MaxQueuedCalls >= 0, $"MaxQueuedCalls is {MaxQueuedCalls}; expected 0 or more calls waiting for a connection.");
+        Require(Nodes >= 1, $"Nodes is {Nodes}; expected the number of nodes sharing the database, 1 or more.");
         if (Kind == SqlStoreKind.Sqlite)
         {
             Require(ConnectionString.Trim() != ":memory:", "the SQLite database ':memory:' is an in-memory database, which forgets everything; expected a file (or the memory store instead).");

@@ -8,6 +8,9 @@ internal sealed class EngineCounters
     private long _tokens;
     private long _expired;
     private long _checkpoints;
+    private long _checkpointsFailed;
+    private long _storeFailures;
+    private int _shutdownSavesFailed;
     private long _inPipeline;
     private long _peakInPipeline;
 
@@ -33,6 +36,15 @@ internal sealed class EngineCounters
                 break;
             case SessionCounter.CheckpointSaved:
                 CheckpointSaved();
+                break;
+            case SessionCounter.CheckpointFailed:
+                Interlocked.Increment(ref _checkpointsFailed);
+                break;
+            case SessionCounter.StoreCallFailed:
+                Interlocked.Increment(ref _storeFailures);
+                break;
+            case SessionCounter.ShutdownSaveFailed:
+                Interlocked.Increment(ref _shutdownSavesFailed);
                 break;
         }
     }
@@ -79,5 +91,8 @@ internal sealed class EngineCounters
     {
         SessionsExpired = Interlocked.Read(ref _expired),
         CheckpointsSaved = Interlocked.Read(ref _checkpoints),
+        CheckpointsFailed = Interlocked.Read(ref _checkpointsFailed),
+        StoreFailures = Interlocked.Read(ref _storeFailures),
+        ShutdownSavesFailed = Volatile.Read(ref _shutdownSavesFailed),
     };
 }

@@ -9,4 +9,7 @@ internal enum SessionCounter
     Resumed,
     Expired,
     CheckpointSaved,
+    CheckpointFailed,
+    StoreCallFailed,
+    ShutdownSaveFailed,
 }

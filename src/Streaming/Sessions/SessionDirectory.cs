@@ -51,8 +51,8 @@ internal sealed class SessionDirectory(SessionContext context)
                 return entry;
             }
 
-            var wasPassivated = _passivated.TryRemove(sessionId, out _);
-            created = new SessionEntry(sessionId, this, SessionMachine.Start(Context.Clock.Now, wasPassivated, probe: false));
+            long? passivatedLastUse = _passivated.TryRemove(sessionId, out var lastUsed) ? lastUsed : null;
+            created = new SessionEntry(sessionId, this, SessionMachine.Start(Context.Clock.Now, passivatedLastUse, probe: false));
             _entries[sessionId] = created;
         }
 
@@ -74,7 +74,7 @@ internal sealed class SessionDirectory(SessionContext context)
                 return;
             }
 
-            created = new SessionEntry(sessionId, this, SessionMachine.Start(lastUsed, wasPassivated: true, probe: true));
+            created = new SessionEntry(sessionId, this, SessionMachine.Start(lastUsed, lastUsed, probe: true));
             _entries[sessionId] = created;
         }
 

@@ -87,6 +87,9 @@ internal sealed class SessionEntry : IElementOwner
     /// <summary>The engine is shutting down: finish what was accepted, save the session if open, leave.</summary>
     public void Shutdown() => Handle(SessionEvent.ShutdownRequested.Instance, null, null);
 
+    /// <summary>The session moved elsewhere without its latest state: once idle it leaves without saving.</summary>
+    public void Drop() => Handle(SessionEvent.DropRequested.Instance, null, null);
+
     /// <summary>The pipeline is gone: fail everything in flight or waiting with EngineStopped, and leave.</summary>
     public void PipelineFailed(string why) => Handle(new SessionEvent.PipelineFailed(why), null, null);
 

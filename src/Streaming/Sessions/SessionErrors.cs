@@ -44,6 +44,16 @@ internal static class SessionErrors
         new(EngineErrorCode.StoreFailed,
             $"the session was closed here, but the engine stopped ({why}) before its persisted state was deleted; its next operation may resume it from there.", sessionId);
 
+    /// <summary>The session's load failed: the store may hold it, so it is neither unknown nor new; retry.</summary>
+    public static EngineException NotLoaded(string sessionId, string? why) =>
+        new(EngineErrorCode.StoreFailed,
+            $"the session's stored state could not be loaded ({why}); the operation was not applied and the session was neither reset nor forgotten. Retry: its next operation asks the store again.", sessionId);
+
+    /// <summary>An operation that waited behind a close whose delete failed.</summary>
+    public static EngineException CloseUnfinished(string sessionId) =>
+        new(EngineErrorCode.StoreFailed,
+            "the session's close could not delete its persisted state, so the store may still hold it; the operation was not applied. Retry the close (or open the session again).", sessionId);
+
     /// <summary>Why an expired session is expired: when it was last used.</summary>
     public static string IdleSince(long lastUsed) => $"it was idle since {SessionClock.ToTime(lastUsed):u}, longer than its time-to-live";
 }

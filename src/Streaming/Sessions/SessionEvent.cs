@@ -70,6 +70,15 @@ internal abstract record SessionEvent
         public static EvictRequested Instance { get; } = new();
     }
 
+    /// <summary>
+    /// The session moved to another owner without its latest state (a hand-off gave up saving it): once idle, free its
+    /// slots and leave without saving, so this stale copy can never overwrite what the new owner saves.
+    /// </summary>
+    public sealed record DropRequested : SessionEvent
+    {
+        public static DropRequested Instance { get; } = new();
+    }
+
     /// <summary>The engine is shutting down: once idle, save the session if open, and leave.</summary>
     public sealed record ShutdownRequested : SessionEvent
     {

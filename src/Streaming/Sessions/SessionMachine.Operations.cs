@@ -56,8 +56,17 @@ internal static partial class SessionMachine
     {
         switch (command)
         {
+            case SessionCommand.Open when state.Phase == SessionPhase.LoadFailed:
+                // The store may hold it open: neither "opened" nor "already open" would be known to be true.
+                effects.Add(new Refuse(SessionErrors.NotLoaded(sessionId, state.Why)));
+                return state;
             case SessionCommand.Open or SessionCommand.Restore:
-                effects.Add(Count.Of(SessionCounter.Opened));
+                if (!(state.Phase == SessionPhase.LoadFailed && state.WasPassivated))
+                {
+                    // A passivated session whose load failed counted as open all along.
+                    effects.Add(Count.Of(SessionCounter.Opened));
+                }
+
                 return Applied(state, ref effects) with
                 {
                     Phase = SessionPhase.Open,
@@ -65,10 +74,18 @@ internal static partial class SessionMachine
                     Changed = true,
                     Resumed = false,
                     HasSlots = true,
+                    WasPassivated = false,
                     Why = null,
                 };
             case var _ when state.Phase == SessionPhase.Expired:
                 effects.Add(new Refuse(SessionErrors.Expired(sessionId, state.Why)));
+                return state;
+            case var _ when state.Phase == SessionPhase.LoadFailed:
+                effects.Add(new Refuse(SessionErrors.NotLoaded(sessionId, state.Why)));
+                return state;
+            case var _ when state.Stored:
+                // Closed, but its delete failed: the store may still hold it, so it is not "unknown".
+                effects.Add(new Refuse(SessionErrors.CloseUnfinished(sessionId)));
                 return state;
             default:
                 effects.Add(new Refuse(SessionErrors.Unknown(sessionId, state.Why)));

@@ -18,18 +18,26 @@ internal static partial class SessionMachine
 {
     /// <summary>A new entry: it loads what the store holds of the session (or, as a probe, checks a passivated session's expiry).</summary>
     /// <param name="now">The time; a probe's entry starts from the passivated session's last use instead.</param>
-    /// <param name="wasPassivated">The session had passivated on this engine (it counts as open already).</param>
+    /// <param name="passivatedLastUse">The session had passivated on this engine (it counts as open already), with this last use; null if not.</param>
     /// <param name="probe">Only check whether the passivated session expired; leave again if it did not and nothing came for it.</param>
-    public static Decision Start(long now, bool wasPassivated, bool probe)
+    public static Decision Start(long now, long? passivatedLastUse, bool probe)
     {
         var effects = default(EffectList);
-        if (wasPassivated)
+        if (passivatedLastUse is not null)
         {
             effects.Add(Count.Of(SessionCounter.Resumed));
         }
 
         effects.Add(Load);
-        var state = new SessionState { Phase = SessionPhase.Loading, StoreBusy = true, LastUsed = now, WasPassivated = wasPassivated, Probe = probe };
+        var state = new SessionState
+        {
+            Phase = SessionPhase.Loading,
+            StoreBusy = true,
+            LastUsed = now,
+            WasPassivated = passivatedLastUse is not null,
+            PassivatedLastUse = passivatedLastUse ?? 0,
+            Probe = probe,
+        };
         return new Decision(state, effects);
     }
 
@@ -50,6 +58,11 @@ internal static partial class SessionMachine
             return new Decision(AfterLeaving(state, happened, ref effects), effects);
         }
 
+        if (happened is SessionEvent.LoadFailed or SessionEvent.SaveFailed or SessionEvent.DeleteFailed)
+        {
+            effects.Add(Count.Of(SessionCounter.StoreCallFailed));
+        }
+
         state = happened switch
         {
             SessionCommand command => Submit(rules, sessionId, state, command, now, ref effects),
@@ -65,6 +78,7 @@ internal static partial class SessionMachine
             SessionEvent.CheckpointDue => OnCheckpointDue(state, ref effects),
             SessionEvent.EvictRequested => OnEvictRequested(state, ref effects),
             SessionEvent.ShutdownRequested => state with { ShutdownRequested = true },
+            SessionEvent.DropRequested => state with { DropRequested = true },
             SessionEvent.PipelineFailed failed => Fail(sessionId, state, failed.Why, ref effects),
             _ => throw new ArgumentOutOfRangeException(nameof(happened), happened, "not a session event"),
         };
@@ -101,12 +115,15 @@ internal static partial class SessionMachine
             case ElementRole.Close:
                 // Answered in Closing once the stored copy is gone (Settle).
                 return state with { LastUsed = now };
-            case ElementRole.StoreSnapshot when state.Phase is SessionPhase.Open or SessionPhase.Leaving:
+            case ElementRole.StoreSnapshot when state.Phase is SessionPhase.Open or SessionPhase.Leaving && !state.DropRequested:
                 System.Diagnostics.Debug.Assert(!state.StoreBusy, "a snapshot for the store is only sent while no store call runs");
                 effects.Add(new SaveSnapshot(state.LastUsed));
                 return state with { SnapshotForStore = false, StoreBusy = true, Stored = true };
+            case ElementRole.StoreSnapshot when state.Phase == SessionPhase.Leaving:
+                // Dropped while leaving: nothing is saved; back to Open, from where it leaves unsaved once idle (Settle).
+                return state with { SnapshotForStore = false, Phase = SessionPhase.Open, Leaving = LeaveReason.None };
             case ElementRole.StoreSnapshot:
-                // A checkpoint overtaken by a close: the closed session's state must not be saved.
+                // A checkpoint overtaken by a close (or a drop): the session's state must not be saved.
                 return state with { SnapshotForStore = false };
             default:
                 return state;
@@ -175,14 +192,10 @@ internal static partial class SessionMachine
             return Passivated(state, state.LastUsed, ref effects);
         }
 
-        if (state.WasPassivated)
-        {
-            effects.Add(Count.Of(SessionCounter.Closed));
-        }
-
-        effects.Add(new Warn($"loading the session from the store failed ({why})."));
-        // The store may hold it: a later close of a reopened session deletes it.
-        return state with { Phase = SessionPhase.Closed, Stored = true, Why = "its snapshot could not be loaded from the store: " + why };
+        // The store may hold it: "unknown" would be untrue and a fresh session would be a reset. Its operations are
+        // refused StoreFailed (a restore applies), and once idle it leaves, so the next operation asks the store again.
+        effects.Add(new Warn($"loading the session from the store failed ({why}); its operations are refused StoreFailed until the store answers."));
+        return state with { Phase = SessionPhase.LoadFailed, Stored = true, Why = why };
     }
 
     private static SessionState Passivated(SessionState state, long lastUsed, ref EffectList effects)
@@ -225,9 +238,11 @@ internal static partial class SessionMachine
         switch (state.Phase)
         {
             case SessionPhase.Open:
+                effects.Add(Count.Of(SessionCounter.CheckpointFailed));
                 effects.Add(new Warn($"the checkpoint could not be saved ({why}); the next one tries again."));
                 return state with { Changed = true };
             case SessionPhase.Leaving when state.Leaving == LeaveReason.Shutdown:
+                effects.Add(Count.Of(SessionCounter.ShutdownSaveFailed));
                 effects.Add(new Warn($"the snapshot taken at shutdown could not be saved ({why}); the session's state since its last save is lost."));
                 return Leave(state, SessionErrors.Stopped(sessionId, "it is shutting down"), ref effects);
             case SessionPhase.Leaving:
@@ -258,7 +273,7 @@ internal static partial class SessionMachine
 
     private static SessionState OnSwept(SessionRules rules, SessionState state, long now, ref EffectList effects)
     {
-        if (state.Phase != SessionPhase.Open || !state.Idle || state.StoreBusy)
+        if (state.Phase != SessionPhase.Open || !state.Idle || state.StoreBusy || state.DropRequested)
         {
             return state;
         }
@@ -274,7 +289,7 @@ internal static partial class SessionMachine
 
     private static SessionState OnCheckpointDue(SessionState state, ref EffectList effects)
     {
-        if (state.Phase != SessionPhase.Open || !state.Changed || state.StoreBusy || state.SnapshotForStore)
+        if (state.Phase != SessionPhase.Open || !state.Changed || state.StoreBusy || state.SnapshotForStore || state.DropRequested)
         {
             return state;
         }
@@ -285,10 +300,11 @@ internal static partial class SessionMachine
 
     private static SessionState OnEvictRequested(SessionState state, ref EffectList effects)
     {
-        if (state.Phase is SessionPhase.Closed or SessionPhase.Expired)
+        if (state.Phase is SessionPhase.Closed or SessionPhase.Expired or SessionPhase.LoadFailed)
         {
+            // This answers every eviction asked for, an earlier one still pending included: none is answered twice.
             effects.Add(EvictionDone.No);
-            return state;
+            return state with { EvictRequested = false };
         }
 
         return state with { EvictRequested = true };
@@ -328,11 +344,20 @@ internal static partial class SessionMachine
 
         switch (state.Phase)
         {
+            case SessionPhase.Open when state.DropRequested:
+                // Its new owner resumes it from the store: saving this copy now could overwrite what that owner saves.
+                effects.Add(Count.Of(SessionCounter.Closed));
+                return Leave(FreeSlots(state, ref effects), state.ShutdownRequested ? SessionErrors.Stopped(sessionId, "it is shutting down") : null, ref effects);
             case SessionPhase.Open when state.ShutdownRequested:
                 return BeginLeaving(state, LeaveReason.Shutdown, ref effects);
             case SessionPhase.Open when state.EvictRequested:
                 return BeginLeaving(state, LeaveReason.Evict, ref effects);
-            case SessionPhase.Closed or SessionPhase.Expired:
+            case SessionPhase.LoadFailed when state.WasPassivated:
+                // Still passivated (its load never happened): watched for expiry from the last use saved with it.
+                effects.Add(new MarkPassivated(state.PassivatedLastUse));
+                effects.Add(Count.Of(SessionCounter.Passivated));
+                return Leave(state, state.ShutdownRequested ? SessionErrors.Stopped(sessionId, "it is shutting down") : null, ref effects);
+            case SessionPhase.Closed or SessionPhase.Expired or SessionPhase.LoadFailed:
                 // Nothing of a session that is not open stays resident: its next operation loads it again.
                 return Leave(state, state.ShutdownRequested ? SessionErrors.Stopped(sessionId, "it is shutting down") : null, ref effects);
             default:

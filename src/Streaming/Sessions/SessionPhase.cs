@@ -2,7 +2,7 @@ namespace Streaming.Sessions;
 
 /// <summary>
 /// What a session on this engine is doing: the named states of <see cref="SessionMachine"/>. In the phases that
-/// take operations (<see cref="Open"/>, <see cref="Closed"/>, <see cref="Expired"/>) a caller's operation is applied
+/// take operations (<see cref="Open"/>, <see cref="Closed"/>, <see cref="Expired"/>, <see cref="LoadFailed"/>) a caller's operation is applied
 /// or refused at once; in the others it waits, in order, until the phase ends. docs/architecture.md has the table of
 /// phases and events.
 /// </summary>
@@ -28,6 +28,13 @@ internal enum SessionPhase
 
     /// <summary>The store holds its tombstone: operations other than open and restore are refused as expired.</summary>
     Expired,
+
+    /// <summary>
+    /// Its load failed: whether the store holds it is not known, so it is neither unknown nor new. A restore applies
+    /// (it replaces whatever was stored); other operations are refused StoreFailed (retryable), and once idle the entry
+    /// leaves, so the next operation asks the store again.
+    /// </summary>
+    LoadFailed,
 
     /// <summary>Left this engine's directory: nothing more happens to it here (a later operation finds a new entry).</summary>
     Gone,

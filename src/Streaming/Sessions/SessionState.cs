@@ -45,11 +45,17 @@ internal readonly record struct SessionState
     /// <summary>An eviction was asked for and waits for the session to be idle (or for the phase in progress).</summary>
     public bool EvictRequested { get; init; }
 
+    /// <summary>The session moved elsewhere without its latest state: once idle it leaves without saving, and nothing saves it meanwhile.</summary>
+    public bool DropRequested { get; init; }
+
     /// <summary>The engine is shutting down: once idle, the session is saved (if open) and leaves.</summary>
     public bool ShutdownRequested { get; init; }
 
     /// <summary>The session had passivated on this engine before this entry loaded it (it counted as open already).</summary>
     public bool WasPassivated { get; init; }
+
+    /// <summary>When <see cref="WasPassivated"/>: the last use saved with it (it goes back to passivated from there if its load fails).</summary>
+    public long PassivatedLastUse { get; init; }
 
     /// <summary>In <see cref="SessionPhase.Loading"/>: only to check whether a passivated session expired; it leaves again if not, unless operations came.</summary>
     public bool Probe { get; init; }
@@ -61,5 +67,5 @@ internal readonly record struct SessionState
     public bool Idle => InFlight == 0 && Waiting == 0;
 
     /// <summary>Whether the phase applies (or refuses) callers' operations at once.</summary>
-    public bool TakesOperations => Phase is SessionPhase.Open or SessionPhase.Closed or SessionPhase.Expired;
+    public bool TakesOperations => Phase is SessionPhase.Open or SessionPhase.Closed or SessionPhase.Expired or SessionPhase.LoadFailed;
 }

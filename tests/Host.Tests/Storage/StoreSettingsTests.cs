@@ -56,7 +56,7 @@ public sealed class StoreSettingsTests
     [Theory]
     [InlineData("Store:Kind", "mysql", "setting Streaming:Store:Kind is 'mysql'; expected sqlite, postgresql or memory (set it in config/appsettings.json, as STREAMING_STORE__KIND")]
     [InlineData("Store:Kind", "1", "setting Streaming:Store:Kind is '1'")]
-    [InlineData("Store:Table", "x", "setting Streaming:Store:Table is not a setting; expected Kind or ConnectionString")]
+    [InlineData("Store:Table", "x", "setting Streaming:Store:Table is not a setting; expected one of Kind, ConnectionString, MaxConnections, MaxQueuedCalls")]
     [InlineData("Store:ConnectionString", "Data Source=x.db;Mode=Memory", "setting Streaming:Store:ConnectionString is not usable for Sqlite: sql store: the SQLite connection string 'Data Source=x.db;Mode=Memory' is an in-memory database")]
     [InlineData("CheckpointSeconds", "-1", "setting Streaming:CheckpointSeconds is -1; expected an integer from 0 to 86400")]
     [InlineData("ExpireAfterSeconds", "soon", "setting Streaming:ExpireAfterSeconds is 'soon'")]
@@ -128,5 +128,26 @@ public sealed class StoreSettingsTests
         {
             await system.Terminate();
         }
+    }
+
+    [Fact]
+    public void The_store_budget_is_read_and_a_cluster_shares_the_database_among_its_seed_nodes()
+    {
+        var single = Read(("Store:Kind", "postgresql"), ("Store:ConnectionString", "Host=db;Username=u;Password=p;Database=d"), ("Store:MaxConnections", "12"), ("Store:MaxQueuedCalls", "100"));
+        Assert.Equal((12, 100, 1), (single.Store.Sql!.MaxConnections, single.Store.Sql.MaxQueuedCalls, single.Store.Sql.Nodes));
+
+        var cluster = Read(("Store:Kind", "postgresql"), ("Store:ConnectionString", "Host=db;Username=u;Password=p;Database=d"), ("ClusterPort", "4053"), ("SeedNodes", "a:4053, b:4053,c:4053"));
+        Assert.Equal((0, 3), (cluster.Store.Sql!.MaxConnections, cluster.Store.Sql.Nodes));
+    }
+
+    [Theory]
+    [InlineData("MaxConnections", "-1", "setting Streaming:Store:MaxConnections is -1")]
+    [InlineData("MaxConnections", "many", "setting Streaming:Store:MaxConnections is 'many'")]
+    [InlineData("MaxQueuedCalls", "-5", "setting Streaming:Store:MaxQueuedCalls is -5")]
+    [InlineData("Budget", "3", "setting Streaming:Store:Budget is not a setting")]
+    public void A_bad_store_budget_setting_is_named(string key, string value, string expected)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Read(("Store:" + key, value)));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 }

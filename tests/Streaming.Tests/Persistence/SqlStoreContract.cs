@@ -306,10 +306,10 @@ public abstract class SqlStoreContract : IAsyncLifetime
         return system;
     }
 
-    private static ModelIdentity Model(int seed) => TestModels.Create(TestModels.Lstm2, seed).Identity;
+    protected static ModelIdentity Model(int seed) => TestModels.Create(TestModels.Lstm2, seed).Identity;
 
     // A made-up snapshot (one LSTM layer of two units) at position, of the seed's model.
-    private static StoredSession Stored(int seed, long position)
+    protected static StoredSession Stored(int seed, long position)
     {
         var snapshot = new SessionSnapshot(Model(seed), position, [new LayerState(new float[] { position, -1f }, new float[] { 0.5f, 2f })]);
         return new StoredSession(snapshot, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + position));

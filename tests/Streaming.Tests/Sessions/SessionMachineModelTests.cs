@@ -1,3 +1,4 @@
+using FsCheck;
 using FsCheck.Xunit;
 
 namespace Streaming.Tests.Sessions;
@@ -12,4 +13,20 @@ public sealed class SessionMachineModelTests
 {
     [Property(MaxTest = 5000, Arbitrary = [typeof(ScriptArbitrary)])]
     public void Every_interleaving_keeps_the_rules_of_the_simple_model(Step[] script) => SessionWorld.Run(script);
+
+    [Fact]
+    public void The_scripts_reach_the_store_failures_whose_rules_they_check()
+    {
+        // A fixed seed: the same 2,000 scripts every run.
+        var reached = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var script in FsCheck.Fluent.Gen.Sample(ScriptArbitrary.Scripts().Generator, 100, new Rnd(7UL), 2000))
+        {
+            reached.UnionWith(SessionWorld.Run(script));
+        }
+
+        foreach (var milestone in new[] { "Loading -> LoadFailed", "LoadFailed -> Open", "LoadFailed -> Gone", "a close answered StoreFailed", "LoadEffect Fails" })
+        {
+            Assert.Contains(milestone, reached);
+        }
+    }
 }

@@ -44,7 +44,7 @@ public sealed class SessionMachineTests
     [Fact]
     public void Operations_sent_while_the_session_loads_wait_and_follow_the_restore_in_order()
     {
-        var session = new Machine(SessionMachine.Start(now: 0, wasPassivated: false, probe: false));
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
         Assert.Same(Queue, session.Then(SessionCommand.Push.Anywhere).Single());
         Assert.Same(Queue, session.Then(new SessionCommand.Push(8)).Single());
         Assert.Equal(2, session.State.Waiting);
@@ -61,7 +61,7 @@ public sealed class SessionMachineTests
     [Fact]
     public void A_token_beyond_a_resumed_sessions_position_is_refused_with_where_to_resend()
     {
-        var session = new Machine(SessionMachine.Start(now: 0, wasPassivated: false, probe: false));
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
         session.Then(new SessionEvent.Loaded(Stored(position: 10, lastUsed: 0))).Then(SessionEvent.ElementDone.Internal);
 
         var refused = Assert.IsType<Refuse>(session.Then(new SessionCommand.Push(15)).Single()).Error;
@@ -75,7 +75,7 @@ public sealed class SessionMachineTests
     public void A_probe_that_finds_a_later_last_use_in_the_store_keeps_the_session_passivated_from_that_last_use()
     {
         // The sweep thought it expired (last use 0, time-to-live 1000); the store says it was used at 500.
-        var probe = new Machine(SessionMachine.Start(now: 0, wasPassivated: true, probe: true), now: 1200);
+        var probe = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: 0, probe: true), now: 1200);
         var effects = probe.Then(new SessionEvent.Loaded(Stored(position: 3, lastUsed: 500)));
 
         Assert.Equal(500, Assert.IsType<MarkPassivated>(effects[0]).LastUsed);
@@ -83,7 +83,7 @@ public sealed class SessionMachineTests
         Assert.Equal(SessionPhase.Gone, probe.State.Phase);
 
         // Checked again past that last use, it expires.
-        var later = new Machine(SessionMachine.Start(now: 500, wasPassivated: true, probe: true), now: 1500);
+        var later = new Machine(SessionMachine.Start(now: 500, passivatedLastUse: 500, probe: true), now: 1500);
         Assert.Equal(500, Assert.IsType<SaveTombstone>(later.Then(new SessionEvent.Loaded(Stored(position: 3, lastUsed: 500))).Last()).LastUsed);
     }
 
@@ -92,7 +92,7 @@ public sealed class SessionMachineTests
     {
         // Passivated with last use 0 (time-to-live 1000); the store may say it was used later; checked at 1000 or after.
         long stored = usedLater, now = 1000 + checkedLater;
-        var probe = new Machine(SessionMachine.Start(now: 0, wasPassivated: true, probe: true), now);
+        var probe = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: 0, probe: true), now);
         var effects = probe.Then(new SessionEvent.Loaded(Stored(position: 3, lastUsed: stored)));
         return now - stored >= 1000
             ? effects.OfType<SaveTombstone>().Single().LastUsed == stored
@@ -143,13 +143,117 @@ public sealed class SessionMachineTests
         Assert.Same(EvictionDone.Yes, left[2]);
     }
 
+    [Fact]
+    public void A_session_whose_load_failed_is_refused_StoreFailed_never_unknown_and_its_next_operation_asks_the_store_again()
+    {
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
+        session.Then(SessionCommand.Push.Anywhere).Then(SessionCommand.Open.Instance);
+
+        var failed = session.Then(new SessionEvent.LoadFailed("Circuit Breaker is open"));
+        Assert.Contains(failed, e => e is Warn);
+        Assert.Equal(SessionPhase.LoadFailed, session.State.Phase);
+        foreach (var command in new SessionCommand[] { SessionCommand.Push.Anywhere, SessionCommand.Open.Instance })
+        {
+            var refused = Assert.IsType<Refuse>(session.Then(new SessionEvent.Dequeued(command))[0]).Error;
+            Assert.Equal(EngineErrorCode.StoreFailed, refused.Code);
+            Assert.Contains("Circuit Breaker is open", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("neither reset nor forgotten", refused.Message, StringComparison.Ordinal);
+        }
+
+        // Idle, it leaves, so the next operation gets a new entry, which loads again.
+        Assert.Equal(SessionPhase.Gone, session.State.Phase);
+    }
+
+    [Fact]
+    public void A_restore_applies_to_a_session_whose_load_failed_since_it_replaces_whatever_the_store_holds()
+    {
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
+        session.Then(new SessionCommand.Restore(5)).Then(new SessionEvent.LoadFailed("timeout"));
+
+        Assert.Same(Apply, session.Then(new SessionEvent.Dequeued(new SessionCommand.Restore(5)))[1]);
+        Assert.Equal(SessionPhase.Open, session.State.Phase);
+        Assert.Equal(5, session.State.Position);
+        // The store may hold an older copy: a close must delete it.
+        Assert.True(session.State.Stored);
+    }
+
+    [Fact]
+    public void A_passivated_session_whose_load_failed_goes_back_to_passivated_with_the_last_use_saved_with_it()
+    {
+        var session = new Machine(SessionMachine.Start(now: 900, passivatedLastUse: 300, probe: false), now: 900);
+        session.Then(SessionCommand.Push.Anywhere).Then(new SessionEvent.LoadFailed("timeout"));
+
+        var effects = session.Then(new SessionEvent.Dequeued(SessionCommand.Push.Anywhere));
+        Assert.Equal(EngineErrorCode.StoreFailed, Assert.IsType<Refuse>(effects[0]).Error.Code);
+        Assert.Equal(300, Assert.IsType<MarkPassivated>(effects[1]).LastUsed);
+        Assert.Equal(SessionCounter.Passivated, Assert.IsType<Count>(effects[2]).Counter);
+        Assert.IsType<Leave>(effects[3]);
+    }
+
+    [Fact]
+    public void An_operation_that_waited_behind_a_close_whose_delete_failed_is_refused_StoreFailed_not_unknown()
+    {
+        var session = Open();
+        session.Then(SessionCommand.Push.Anywhere).Then(SessionEvent.ElementDone.Operation).Then(SessionEvent.CheckpointDue.Instance)
+            .Then(SessionEvent.ElementDone.StoreSnapshot).Then(SessionEvent.Saved.Instance);
+        session.Then(SessionCommand.Close.Instance).Then(SessionCommand.Push.Anywhere);
+        Assert.IsType<DeleteEffect>(session.Then(SessionEvent.ElementDone.Close).Single());
+
+        var answered = session.Then(new SessionEvent.DeleteFailed("connection refused"));
+        Assert.Equal(EngineErrorCode.StoreFailed, Assert.IsType<AnswerClose>(answered[1]).Error!.Code);
+        var refused = Assert.IsType<Refuse>(session.Then(new SessionEvent.Dequeued(SessionCommand.Push.Anywhere))[0]).Error;
+        Assert.Equal(EngineErrorCode.StoreFailed, refused.Code);
+        Assert.Contains("Retry the close", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failed_checkpoint_is_counted_and_warned_and_the_next_checkpoint_tries_again()
+    {
+        var session = Open();
+        session.Then(SessionCommand.Push.Anywhere).Then(SessionEvent.ElementDone.Operation).Then(SessionEvent.CheckpointDue.Instance)
+            .Then(SessionEvent.ElementDone.StoreSnapshot);
+
+        var failed = session.Then(new SessionEvent.SaveFailed("connection refused"));
+        Assert.Equal([SessionCounter.StoreCallFailed, SessionCounter.CheckpointFailed], failed.OfType<Count>().Select(c => c.Counter));
+        Assert.Contains("connection refused", Assert.Single(failed.OfType<Warn>()).Message, StringComparison.Ordinal);
+        Assert.IsType<SendSnapshotEffect>(session.Then(SessionEvent.CheckpointDue.Instance).Single());
+    }
+
+    [Fact]
+    public void Evictions_asked_while_a_session_expires_are_answered_once()
+    {
+        var session = Open();
+        session.Now = 1000;
+        session.Then(SessionEvent.Swept.Instance).Then(SessionEvent.EvictRequested.Instance);
+        session.Then(SessionEvent.Saved.Instance);
+        Assert.Equal(SessionPhase.Expired, session.State.Phase);
+
+        // The second request is answered at once, and that answer covers the first: leaving answers none again.
+        Assert.Same(EvictionDone.No, session.Then(SessionEvent.EvictRequested.Instance).Single());
+        var left = session.Then(SessionEvent.ElementDone.Internal);
+        Assert.IsType<Leave>(left.Single());
+    }
+
+    [Fact]
+    public void A_dropped_session_takes_no_checkpoint_and_leaves_once_idle_without_saving()
+    {
+        var session = Open();
+        session.Then(SessionCommand.Push.Anywhere).Then(SessionEvent.DropRequested.Instance);
+        Assert.Empty(session.Then(SessionEvent.CheckpointDue.Instance));
+
+        var left = session.Then(SessionEvent.ElementDone.Operation);
+        Assert.Equal([typeof(ReplyEffect), typeof(Count), typeof(SendCloseEffect), typeof(Leave)], left.Select(e => e.GetType()));
+        Assert.DoesNotContain(left, e => e is SaveSnapshot or SendSnapshotEffect);
+        Assert.Empty(session.Then(SessionEvent.ShutdownRequested.Instance));
+    }
+
     private static StoredSession Stored(long position, long lastUsed) =>
         new(new SessionSnapshot(Model, position, []), SessionClock.ToTime(lastUsed));
 
     // A new session: its open waits for the load (which finds nothing), then applies; its element is back.
     private static Machine Open()
     {
-        var session = new Machine(SessionMachine.Start(now: 0, wasPassivated: false, probe: false));
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
         session.Then(SessionCommand.Open.Instance).Then(new SessionEvent.Loaded(null));
         session.Then(new SessionEvent.Dequeued(SessionCommand.Open.Instance)).Then(SessionEvent.ElementDone.Operation);
         Assert.Equal(SessionPhase.Open, session.State.Phase);

@@ -19,10 +19,18 @@ internal sealed class SessionModel
     public EngineErrorCode? Expected(string id, SessionCommand command)
     {
         var session = this[id];
+        if (session.LoadFailed)
+        {
+            // Whether the store holds it is not known: only a restore (which replaces it) applies.
+            return command is SessionCommand.Restore ? null : EngineErrorCode.StoreFailed;
+        }
+
         if (!session.Open)
         {
             return command is SessionCommand.Open or SessionCommand.Restore ? null
-                : session.Expired ? EngineErrorCode.SessionExpired : EngineErrorCode.UnknownSession;
+                : session.Expired ? EngineErrorCode.SessionExpired
+                : session.CloseUnfinished ? EngineErrorCode.StoreFailed
+                : EngineErrorCode.UnknownSession;
         }
 
         return command switch
@@ -41,12 +49,14 @@ internal sealed class SessionModel
         switch (command)
         {
             case SessionCommand.Open:
+                session.LoadFailed = session.CloseUnfinished = false;
                 session.Open = true;
                 session.Expired = false;
                 session.ClosedForGood = false;
                 session.Position = 0;
                 break;
             case SessionCommand.Restore restore:
+                session.LoadFailed = session.CloseUnfinished = false;
                 session.Open = true;
                 session.Expired = false;
                 session.ClosedForGood = false;
@@ -78,6 +88,8 @@ internal sealed class SessionModel
         session.Expired = stored is { IsExpired: true };
         session.Position = stored?.Snapshot?.Position ?? 0;
         session.Unsure = false;
+        session.LoadFailed = false;
+        session.CloseUnfinished = false;
         session.ClosedForGood = session.ClosedForGood && stored is null;
     }
 
@@ -94,7 +106,13 @@ internal sealed class SessionModel
         /// <summary>A close was answered as done, and nothing opened the session since: the store must never hold it.</summary>
         public bool ClosedForGood { get; set; }
 
-        /// <summary>A store call failed so that the engine no longer knows what the store holds (a failed load or delete): the next load decides.</summary>
+        /// <summary>What the store holds is what the session is, whatever the engine applied since (a failed delete, a drop): the next load decides.</summary>
         public bool Unsure { get; set; }
+
+        /// <summary>Its close's delete failed and nothing opened it since: operations other than open and restore are refused StoreFailed.</summary>
+        public bool CloseUnfinished { get; set; }
+
+        /// <summary>Its entry's load failed and the entry has not left: the store could not be asked, so it is neither open nor closed here.</summary>
+        public bool LoadFailed { get; set; }
     }
 }

@@ -94,6 +94,12 @@ public abstract record Step
         public override string ToString() => $"evict s{Session}";
     }
 
+    /// <summary>The session moved to another owner without its latest state: it is dropped without a save.</summary>
+    public sealed record Drop(int Session) : Step
+    {
+        public override string ToString() => $"drop s{Session}";
+    }
+
     /// <summary>A graceful shutdown, run to its end; then a new engine starts on the same store.</summary>
     public sealed record Shutdown : Step
     {
@@ -176,6 +182,7 @@ public static class ScriptArbitrary
             (8, Gen.Constant((Step)new Step.Sweep())),
             (6, Gen.Constant((Step)new Step.Checkpoint())),
             (3, session.Select(s => (Step)new Step.Evict(s))),
+            (1, session.Select(s => (Step)new Step.Drop(s))),
             (1, Gen.Constant((Step)new Step.Shutdown())),
             (1, Gen.Choose(0, 7).Select(lands => (Step)new Step.Crash(lands))),
             (1, Gen.Constant((Step)new Step.PipelineFails())));

@@ -35,7 +35,7 @@ internal sealed partial class SessionWorld
         foreach (var id in _model.Ids)
         {
             var session = _model[id];
-            if (session.Open && !_engine.ShutdownSaveFailed.Contains(id))
+            if (session.Open && !_engine.ShutdownSaveFailed.Contains(id) && !_engine.Dropped.Contains(id))
             {
                 Check(_store.TryGetValue(id, out var stored) && stored.Snapshot?.Position == session.Position,
                     $"{id}: after a graceful shutdown the store holds position {session.Position}, found {Describe(id)}");
@@ -144,6 +144,9 @@ internal sealed partial class SessionWorld
         public Dictionary<string, long> Passivated { get; } = new(StringComparer.Ordinal);
 
         public HashSet<string> ShutdownSaveFailed { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Sessions dropped without a save on this engine (their new owner resumes them from the store).</summary>
+        public HashSet<string> Dropped { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Sessions that passivated on this engine and have not been taken by an entry since.</summary>
         public HashSet<string> PassivatedHere { get; } = new(StringComparer.Ordinal);

@@ -96,7 +96,9 @@ internal sealed partial class SessionWorld
                 entry.Evictions = 0;
                 break;
             case MarkPassivated passivated:
-                Check(_store.TryGetValue(id, out var stored) && stored.Snapshot is not null && SessionClock.ToMilliseconds(stored.LastUsed) == passivated.LastUsed,
+                // Never later than the stored last use (a later mark would let it outlive its time-to-live); earlier only
+                // when a failed load sends it back to passivated with the last use it had, while another engine used it since.
+                Check(_store.TryGetValue(id, out var stored) && stored.Snapshot is not null && SessionClock.ToMilliseconds(stored.LastUsed) >= passivated.LastUsed,
                     $"{id}: passivated with last use {passivated.LastUsed} while the store holds {Describe(id)}");
                 entry.Engine.Passivated[id] = passivated.LastUsed;
                 entry.Engine.PassivatedHere.Add(id);
@@ -138,6 +140,7 @@ internal sealed partial class SessionWorld
             // The copy may still be there: the session may come back from it, as the error says.
             Check(error.Code == EngineErrorCode.StoreFailed, $"{close} refused {error.Code}");
             _model[entry.Id].Unsure = true;
+            _model[entry.Id].CloseUnfinished = true;
             _reached.Add("a close answered " + error.Code);
             Answer(close, error.Code);
             return;

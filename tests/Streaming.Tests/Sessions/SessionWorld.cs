@@ -86,6 +86,10 @@ internal sealed partial class SessionWorld
                 entry.Evictions++;
                 Handle(entry, SessionEvent.EvictRequested.Instance);
                 break;
+            case Step.Drop drop when !_engine.Refusing && _engine.Entries.TryGetValue($"s{drop.Session}", out var dropped):
+                _engine.Dropped.Add(dropped.Id);
+                Handle(dropped, SessionEvent.DropRequested.Instance);
+                break;
             case Step.Shutdown:
                 Shutdown();
                 break;
@@ -157,7 +161,8 @@ internal sealed partial class SessionWorld
         _reached.Add(probe ? "a probe of a passivated session" : wasPassivated ? "a passivated session resumes" : "a load");
         var entry = new Entry(id, _engine);
         _engine.Entries[id] = entry;
-        var start = SessionMachine.Start(probe ? lastUsed : _now, wasPassivated, probe);
+        _model[id].LoadFailed = false;
+        var start = SessionMachine.Start(probe ? lastUsed : _now, wasPassivated ? lastUsed : null, probe);
         entry.State = start.State;
         Perform(entry, start.Effects, null, null);
         return entry;
@@ -232,10 +237,8 @@ internal sealed partial class SessionWorld
                 }
                 else
                 {
+                    // The model keeps what it knows: a failed load changes nothing in the store.
                     result = new SessionEvent.LoadFailed("injected");
-                    // The session cannot be resumed here now: the model forgets it until the next load.
-                    _model[id].Open = _model[id].Expired = false;
-                    _model[id].Unsure = true;
                 }
 
                 break;
@@ -266,6 +269,12 @@ internal sealed partial class SessionWorld
         if (!entry.Engine.Dead)
         {
             Handle(entry, result);
+            if (outcome == StoreOutcome.Fails && saving is { IsExpired: true } && _model[id].Expired)
+            {
+                // Expired by what the load found, but the tombstone did not land: the store still holds the snapshot, and
+                // if another engine used it since, the next load resumes it. The next load decides.
+                _model[id].Unsure = true;
+            }
         }
     }
 
@@ -300,6 +309,21 @@ internal sealed partial class SessionWorld
         {
             // A probe that resumes or expires the session has taken it; one that leaves must leave it watched.
             entry.Engine.PassivatedHere.Remove(entry.Id);
+        }
+
+        if (after.DropRequested && after.Phase == SessionPhase.Gone && before.Phase != SessionPhase.Gone)
+        {
+            // What it did since its last save is gone by design: the store decides what the session is next.
+            _model[entry.Id].Unsure = true;
+        }
+
+        if (before.Phase == SessionPhase.Loading && after.Phase == SessionPhase.LoadFailed)
+        {
+            _model[entry.Id].LoadFailed = true;
+        }
+        else if (before.Phase == SessionPhase.LoadFailed && after.Phase == SessionPhase.Gone)
+        {
+            _model[entry.Id].LoadFailed = false;
         }
 
         if (after.Phase != before.Phase)
