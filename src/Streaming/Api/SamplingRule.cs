@@ -5,7 +5,8 @@ namespace Streaming;
 /// implementation reproduces the ids): <see cref="Greedy"/> takes the most probable id (the smallest id on a tie);
 /// otherwise an id is drawn from the softmax of logits / <see cref="Temperature"/>, restricted to the
 /// <see cref="TopK"/> most probable ids and then to the smallest set whose probability reaches <see cref="TopP"/>,
-/// with a random number keyed by (<see cref="Seed"/>, step). For F#: <c>{ SamplingRule.Random 7L with TopK = Nullable 40 }</c>.
+/// with a random number keyed by (<see cref="Seed"/>, step). C#: <c>SamplingRule.Random(7) with { TopK = 40 }</c>;
+/// F#: <c>SamplingRule.Random(7L, topK = Nullable 40)</c>.
 /// </summary>
 public sealed record SamplingRule
 {
@@ -18,8 +19,13 @@ public sealed record SamplingRule
     /// <summary>The most probable id at every step; no randomness, no parameters.</summary>
     public static SamplingRule Greedy { get; } = new(isGreedy: true, seed: 0);
 
-    /// <summary>Draws ids with seed <paramref name="seed"/>; temperature 1, no top-k, top-p 1 unless set with <c>with</c>.</summary>
-    public static SamplingRule Random(long seed) => new(isGreedy: false, seed);
+    /// <summary>Draws ids with seed <paramref name="seed"/> (the request's checks refuse out-of-range values, naming them).</summary>
+    /// <param name="seed">The random stream's key.</param>
+    /// <param name="temperature">Default 1.</param>
+    /// <param name="topK">Default null: every id.</param>
+    /// <param name="topP">Default 1: no top-p cut.</param>
+    public static SamplingRule Random(long seed, double temperature = 1.0, int? topK = null, double topP = 1.0) =>
+        new(isGreedy: false, seed) { Temperature = temperature, TopK = topK, TopP = topP };
 
     /// <summary>Whether this is <see cref="Greedy"/> (the other properties are then unused).</summary>
     public bool IsGreedy { get; }
