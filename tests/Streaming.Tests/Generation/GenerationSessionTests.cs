@@ -259,6 +259,31 @@ public sealed class GenerationSessionTests
     }
 
     [Fact]
+    public async Task An_eviction_while_generating_stops_it_and_the_session_moves_out_at_the_last_step_delivered()
+    {
+        await using var scope = await EngineScope.StartAsync(CharModel.Identity, CharModel.Weights);
+        await scope.Engine.OpenAsync("a");
+        var delivered = new List<GenerationStep>();
+        Task<bool>? eviction = null;
+
+        var error = await Assert.ThrowsAsync<EngineException>(async () =>
+        {
+            await foreach (var step in scope.Engine.GenerateAsync("a", GenerationRequest.Of(GenerationRequest.MaxStepsLimit, CharModel.Prompt("An "))))
+            {
+                delivered.Add(step);
+                eviction ??= scope.Engine.EvictAsync("a");
+            }
+        });
+
+        Assert.Equal(EngineErrorCode.GenerationInterrupted, error.Code);
+        Assert.Contains("an eviction", error.Message, StringComparison.Ordinal);
+        Assert.True(await eviction!);
+        Assert.Equal(0, scope.Engine.Statistics.SessionsOpen);
+        // Its next operation loads it from the store, where it was saved at the last step delivered.
+        Assert.Equal(3 + delivered.Count, (await scope.Engine.SnapshotAsync("a")).Position);
+    }
+
+    [Fact]
     public async Task A_vector_model_whose_output_is_its_input_feeds_each_output_back()
     {
         var spec = new Cells.Model.ModelSpec(new Cells.Model.RecurrentSpec(Cells.Model.RecurrentMode.Gru, InputSize: 6, HiddenSize: 6, NumLayers: 2));
