@@ -22,6 +22,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["overhead"] = OverheadScenario.Run,
     ["cluster"] = ClusterScenario.Run,
     ["kernels"] = KernelScenario.Run,
+    ["generate"] = GenerateScenario.Run,
     ["soak"] = SoakScenario.Run,
 };
 if (names.Count == 0)
