@@ -79,7 +79,7 @@ internal static class BatchedStepScenario
     }
 
     // Every token of every session as a batched step through both layers: the streaming engine's hot path.
-    private static void StepAll(IRecurrentBackend backend, float[] input, int tokens, int sessions)
+    internal static void StepAll(IRecurrentBackend backend, float[] input, int tokens, int sessions)
     {
         var slabs = backend.Layers.Select(l => l.CreateSlab(sessions)).ToArray();
         try

@@ -60,9 +60,9 @@ internal static class GenerateScenario
             Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
             var request = GenerationRequest.Of(steps, Token.Id(52)) with { Sampling = SamplingRule.Random(1, temperature: Temperature) };
             GenerateAll(engine, ids, request with { MaxSteps = Math.Min(steps, 8) });
-            var before = engine.Statistics.Layers[0];
+            var before = engine.Statistics.Stages[0];
             var seconds = Measure.MedianSeconds(() => GenerateAll(engine, ids, request), repetitions, warmup: 0);
-            var after = engine.Statistics.Layers[0];
+            var after = engine.Statistics.Stages[0];
             return (sessions * steps / seconds, (double)(after.Elements - before.Elements) / Math.Max(1, after.Batches - before.Batches));
         }
         finally

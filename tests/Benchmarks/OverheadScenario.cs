@@ -24,23 +24,28 @@ internal static class OverheadScenario
         var text = new StringBuilder();
         text.AppendLine($"### Per-token machinery: LSTM 2 x 8 (negligible compute), {Sessions} sessions x {tokens} tokens, in process");
         text.AppendLine();
-        text.AppendLine("| backend | tokens/s | wall us per token | mean batch (layer 0 / layer 1) |");
-        text.AppendLine("| --- | ---: | ---: | ---: |");
-        foreach (var backend in new[] { BackendOptions.Managed, BackendOptions.TorchCpu })
+        text.AppendLine("| backend | layout | tokens/s | wall us per token | bytes allocated per token (process) | mean batch (per stage) | target |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- |");
+        foreach (var (backend, layout) in new[] { BackendOptions.Managed, BackendOptions.TorchCpu }
+            .SelectMany(b => new[] { (b, PipelineLayout.PerLayer), (b, PipelineLayout.Fused) }))
         {
             using var system = ActorSystem.Create("overhead", PipelineScenario.Quiet);
-            var engine = RecurrentEngine.StartAsync(system, model, weights, EngineOptions.Default with { Backend = backend }).GetAwaiter().GetResult();
+            var options = EngineOptions.Default with { Backend = backend, Layout = layout };
+            var engine = RecurrentEngine.StartAsync(system, model, weights, options).GetAwaiter().GetResult();
             try
             {
                 var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
                 Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
                 PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8));
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens);
+                var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(tokens * Sessions);
                 var before = engine.Statistics;
                 var seconds = Measure.MedianSeconds(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 3 : 5, warmup: 0);
                 var after = engine.Statistics;
                 var rate = tokens * Sessions / seconds;
-                var mean = string.Join(" / ", after.Layers.Zip(before.Layers, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
-                text.AppendLine($"| {backend.Kind} | {rate:N0} | {1e6 / rate:F2} | {mean} |");
+                var mean = string.Join(" / ", after.Stages.Zip(before.Stages, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
+                text.AppendLine($"| {backend.Kind} | {layout} | {rate:N0} | {1e6 / rate:F2} | {allocated:N0} | {mean} | {(backend.Kind == BackendKind.Managed ? "<= 1 us" : "")} |");
             }
             finally
             {

@@ -22,6 +22,9 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["overhead"] = OverheadScenario.Run,
     ["cluster"] = ClusterScenario.Run,
     ["kernels"] = KernelScenario.Run,
+    ["onnx"] = OnnxScenario.Run,
+    ["ragged"] = RaggedReplayScenario.Run,
+    ["scale"] = ScaleScenario.Run,
     ["generate"] = GenerateScenario.Run,
     ["soak"] = SoakScenario.Run,
 };

@@ -62,7 +62,7 @@ internal static class SingleSessionScenario
         return text.ToString();
     }
 
-    private static double StepSeconds(Cells.Weights.ModelWeights weights, BackendOptions options, float[] token, float[] output, int calls, int samples)
+    internal static double StepSeconds(Cells.Weights.ModelWeights weights, BackendOptions options, float[] token, float[] output, int calls, int samples)
     {
         using var backend = RecurrentBackends.Create(weights, options);
         var layer = backend.Layers[0];

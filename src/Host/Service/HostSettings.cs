@@ -40,6 +40,12 @@ public sealed record HostSettings
     /// </summary>
     public KernelWidth KernelWidth { get; init; } = KernelWidth.Auto;
 
+    /// <summary>
+    /// How the engine lays the model over pipeline stages: PerLayer (default: a stage per layer and one for the head,
+    /// computing consecutive batches at once) or Fused (one stage steps the whole stack per batch with every core).
+    /// </summary>
+    public PipelineLayout PipelineLayout { get; init; } = PipelineLayout.PerLayer;
+
     /// <summary>Most elements one stage computes at once (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;
 
@@ -134,7 +140,8 @@ public sealed record HostSettings
             Backend = Kind(section, defaults.Backend),
             Device = Text(section, nameof(Device), defaults.Device),
             Threads = Integer(section, nameof(Threads), defaults.Threads, 0, 1024),
-            KernelWidth = Width(section, defaults.KernelWidth),
+            KernelWidth = Choice(section, nameof(KernelWidth), defaults.KernelWidth),
+            PipelineLayout = Choice(section, nameof(PipelineLayout), defaults.PipelineLayout),
             MaxBatchSize = Integer(section, nameof(MaxBatchSize), defaults.MaxBatchSize, 1, 1 << 20),
             MaxInFlightPerSession = Integer(section, nameof(MaxInFlightPerSession), defaults.MaxInFlightPerSession, 1, 1 << 20),
             PassivateAfterSeconds = Integer(section, nameof(PassivateAfterSeconds), defaults.PassivateAfterSeconds, 0, int.MaxValue),
@@ -190,6 +197,7 @@ public sealed record HostSettings
     public EngineOptions ToEngineOptions() => EngineOptions.Default with
     {
         Backend = new BackendOptions(Backend, Device, Threads) { Width = KernelWidth },
+        Layout = PipelineLayout,
         MaxBatchSize = MaxBatchSize,
         MaxInFlightPerSession = MaxInFlightPerSession,
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
@@ -262,17 +270,20 @@ public sealed record HostSettings
             : throw Bad(nameof(Backend), $"is '{value}'; expected Managed or Torch");
     }
 
-    private static KernelWidth Width(IConfigurationSection section, KernelWidth fallback)
+    // One of an enumeration's names, in any case; never a number.
+    private static T Choice<T>(IConfigurationSection section, string key, T fallback)
+        where T : struct, Enum
     {
-        var value = section[nameof(KernelWidth)];
+        var value = section[key];
         if (value is null)
         {
             return fallback;
         }
 
-        return Enum.TryParse<KernelWidth>(value, ignoreCase: true, out var width) && Enum.IsDefined(width) && !int.TryParse(value, out _)
-            ? width
-            : throw Bad(nameof(KernelWidth), $"is '{value}'; expected Auto, Vector512, Vector256 or Scalar");
+        var names = Enum.GetNames<T>();
+        return Enum.TryParse<T>(value, ignoreCase: true, out var choice) && Enum.IsDefined(choice) && !int.TryParse(value, out _)
+            ? choice
+            : throw Bad(key, $"is '{value}'; expected {string.Join(", ", names[..^1])} or {names[^1]}");
     }
 
     private static StoreSettings StoreFrom(IConfigurationSection store)

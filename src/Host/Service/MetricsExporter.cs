@@ -40,7 +40,7 @@ internal sealed class MetricsExporter : IDisposable
             sessionsPassivated.Set(statistics.SessionsPassivated);
             tokens.IncTo(statistics.TokensProcessed);
             inPipeline.Set(statistics.ElementsInPipeline);
-            foreach (var stage in statistics.Head is { } head ? statistics.Layers.Append(head) : statistics.Layers)
+            foreach (var stage in statistics.Stages)
             {
                 batches.WithLabels(stage.Name).IncTo(stage.Batches);
                 elements.WithLabels(stage.Name).IncTo(stage.Elements);

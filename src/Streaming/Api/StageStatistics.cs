@@ -1,7 +1,7 @@
 namespace Streaming;
 
-/// <summary>Counters of one pipeline stage (a recurrent layer or the head), as of when they were read.</summary>
-/// <param name="Name">The stage: <c>layer 0</c>, <c>layer 1</c>, ..., <c>head</c>.</param>
+/// <summary>Counters of one pipeline stage (a recurrent layer, the head, or the whole stack), as of when they were read.</summary>
+/// <param name="Name">The stage: <c>layer 0</c>, <c>layer 1</c>, ..., <c>head</c>; or <c>stack</c> in the fused layout.</param>
 /// <param name="Batches">Batches computed.</param>
 /// <param name="Elements">Elements (tokens and control elements) computed, over all batches.</param>
 /// <param name="LargestBatch">Elements in the largest batch so far.</param>

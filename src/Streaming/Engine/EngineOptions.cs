@@ -16,6 +16,12 @@ public sealed record EngineOptions
     /// </summary>
     public BackendOptions Backend { get; init; } = BackendOptions.Managed;
 
+    /// <summary>
+    /// How the pipeline lays the model out over stages (default <see cref="PipelineLayout.PerLayer"/>): a stage per
+    /// layer, or one stage for the whole stack.
+    /// </summary>
+    public PipelineLayout Layout { get; init; } = PipelineLayout.PerLayer;
+
     /// <summary>The most elements one stage computes in one batch (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;
 
@@ -63,17 +69,22 @@ public sealed record EngineOptions
 
     /// <summary>
     /// The backend options the engine creates its backend with: <see cref="Backend"/>, with automatic threads
-    /// resolved to <c>max(1, cores / layers)</c>. Layer k+1 computes batch n while layer k computes batch n+1,
+    /// resolved to <c>max(1, cores / layers)</c> (every core for the <see cref="PipelineLayout.Fused"/> layout, whose one stage
+    /// computes alone). Layer k+1 computes batch n while layer k computes batch n+1,
     /// so stages that each took every core would oversubscribe the machine (on 2 cores, two stages of two
     /// threads each ran the Managed engine at half the throughput of one thread each).
     /// </summary>
-    internal BackendOptions ResolveBackend(int layers, int processors) =>
-        Backend.Threads > 0 ? Backend : Backend with { Threads = Math.Max(1, processors / Math.Max(1, layers)) };
+    internal BackendOptions ResolveBackend(int layers, int processors)
+    {
+        var computing = Layout == PipelineLayout.Fused ? 1 : Math.Max(1, layers);
+        return Backend.Threads > 0 ? Backend : Backend with { Threads = Math.Max(1, processors / computing) };
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Backend, nameof(Backend));
+        Require(Enum.IsDefined(Layout), $"Layout is {(int)Layout}; expected PerLayer or Fused.");
         Require(MaxBatchSize >= 1, $"MaxBatchSize is {MaxBatchSize}; expected 1 or more.");
         Require(BatchWait >= TimeSpan.Zero, $"BatchWait is {BatchWait}; expected zero or a positive duration.");
         Require(MaxInFlightPerSession >= 1, $"MaxInFlightPerSession is {MaxInFlightPerSession}; expected 1 or more.");

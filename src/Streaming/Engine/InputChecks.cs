@@ -11,12 +11,16 @@ internal static class InputChecks
     /// <paramref name="single"/>: <c>inputs[3]</c>, <c>Prompt[3]</c>.
     /// </summary>
     /// <exception cref="EngineException">A token is of the wrong kind, length or range, or not finite (code <see cref="EngineErrorCode.InvalidInput"/>).</exception>
-    public static (float[] Values, int[]? Ids) Copy(ModelSpec spec, IReadOnlyList<Token> tokens, string sessionId, bool single, string name = "inputs")
+    public static (float[] Values, int[]? Ids) Copy(ModelSpec spec, IReadOnlyList<Token> tokens, string sessionId, bool single, string name = "inputs") =>
+        Copy(spec, tokens as Token[] ?? [.. tokens], sessionId, single, name);
+
+    /// <inheritdoc cref="Copy(ModelSpec, IReadOnlyList{Token}, string, bool, string)"/>
+    public static (float[] Values, int[]? Ids) Copy(ModelSpec spec, ReadOnlySpan<Token> tokens, string sessionId, bool single, string name = "inputs")
     {
         if (spec.Embedding is { } embedding)
         {
-            var ids = new int[tokens.Count];
-            for (var t = 0; t < tokens.Count; t++)
+            var ids = new int[tokens.Length];
+            for (var t = 0; t < tokens.Length; t++)
             {
                 var token = tokens[t] ?? throw new ArgumentNullException(single ? "token" : $"{name}[{t}]");
                 if (!token.IsId)
@@ -38,8 +42,8 @@ internal static class InputChecks
         }
 
         var size = spec.InputSize;
-        var values = new float[tokens.Count * size];
-        for (var t = 0; t < tokens.Count; t++)
+        var values = new float[tokens.Length * size];
+        for (var t = 0; t < tokens.Length; t++)
         {
             var token = tokens[t] ?? throw new ArgumentNullException(single ? "token" : $"{name}[{t}]");
             if (token.IsId)

@@ -25,4 +25,13 @@ internal sealed record PipelineStage(StageCounters Counters, Func<IBatchProcesso
 
         return stages;
     }
+
+    /// <summary>One stage that computes <paramref name="backend"/>'s whole model for each batch: every layer, then the head.</summary>
+    /// <param name="backend">The model on its backend.</param>
+    /// <param name="initialSlots">Slots each layer's state slab reserves up front.</param>
+    public static IReadOnlyList<PipelineStage> Fused(Cells.Backends.IRecurrentBackend backend, int initialSlots)
+    {
+        var parts = Of(backend, initialSlots);
+        return [new PipelineStage(new StageCounters("stack"), () => new StackProcessor(parts.Select(p => p.CreateProcessor()).ToArray()))];
+    }
 }

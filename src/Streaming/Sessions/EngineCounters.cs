@@ -69,14 +69,13 @@ internal sealed class EngineCounters
 
     public void LeftPipeline() => Interlocked.Decrement(ref _inPipeline);
 
-    public EngineStatistics Read(IReadOnlyList<StageStatistics> layers, StageStatistics? head) => new(
+    public EngineStatistics Read(IReadOnlyList<StageStatistics> stages) => new(
         Volatile.Read(ref _sessionsOpen),
         Volatile.Read(ref _sessionsPassivated),
         Interlocked.Read(ref _tokens),
         Interlocked.Read(ref _inPipeline),
         Interlocked.Read(ref _peakInPipeline),
-        layers,
-        head)
+        stages)
     {
         SessionsExpired = Interlocked.Read(ref _expired),
         CheckpointsSaved = Interlocked.Read(ref _checkpoints),

@@ -338,15 +338,19 @@ internal sealed class SessionEntry : IElementOwner
                 }
             }
 
-            foreach (var eviction in Evictions ?? [])
+            // Not "Evictions ?? []": for a List that allocates an empty one on every step.
+            if (Evictions is { } evictions)
             {
-                if (EvictionError is { } failed)
+                foreach (var eviction in evictions)
                 {
-                    eviction.TrySetException(failed);
-                }
-                else
-                {
-                    eviction.TrySetResult(Evicted);
+                    if (EvictionError is { } failed)
+                    {
+                        eviction.TrySetException(failed);
+                    }
+                    else
+                    {
+                        eviction.TrySetResult(Evicted);
+                    }
                 }
             }
 

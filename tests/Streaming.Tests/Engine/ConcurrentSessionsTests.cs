@@ -5,15 +5,18 @@ namespace Streaming.Tests.Engine;
 
 public sealed class ConcurrentSessionsTests
 {
-    public static TheoryData<string, BackendKind> Cases()
+    public static TheoryData<string, BackendKind, PipelineLayout> Cases()
     {
-        var data = new TheoryData<string, BackendKind>();
+        var data = new TheoryData<string, BackendKind, PipelineLayout>();
         foreach (var model in new[] { "lstm2", "gru2", "rnn-relu", "projected-lstm", "embedding-head" })
         {
-            data.Add(model, BackendKind.Managed);
-            data.Add(model, BackendKind.Torch);
+            data.Add(model, BackendKind.Managed, PipelineLayout.PerLayer);
+            data.Add(model, BackendKind.Torch, PipelineLayout.PerLayer);
+            data.Add(model, BackendKind.Managed, PipelineLayout.Fused);
         }
 
+        data.Add("lstm2", BackendKind.Torch, PipelineLayout.Fused);
+        data.Add("embedding-head", BackendKind.Torch, PipelineLayout.Fused);
         return data;
     }
 
@@ -50,7 +53,7 @@ public sealed class ConcurrentSessionsTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task Five_hundred_interleaved_sessions_each_get_the_outputs_of_their_sequence_run_alone(string modelName, BackendKind backend)
+    public async Task Five_hundred_interleaved_sessions_each_get_the_outputs_of_their_sequence_run_alone(string modelName, BackendKind backend, PipelineLayout layout)
     {
         var spec = Model(modelName);
         var backendOptions = new BackendOptions(backend);
@@ -61,7 +64,7 @@ public sealed class ConcurrentSessionsTests
         var sequences = Enumerable.Range(0, sessions).Select(_ => TestModels.RandomSequence(spec, random, random.Next(1, 41))).ToArray();
 
         // A small in-flight limit makes most tokens wait in their session's queue first.
-        var options = new EngineOptions { Backend = backendOptions, MaxInFlightPerSession = 4, InitialSlots = 16 };
+        var options = new EngineOptions { Backend = backendOptions, MaxInFlightPerSession = 4, InitialSlots = 16, Layout = layout };
         await using var scope = await EngineScope.StartAsync(identity, weights, options);
         var engine = scope.Engine;
         var opened = Enumerable.Range(0, sessions).Select(s => engine.OpenAsync($"s{s}")).ToArray();
@@ -89,7 +92,7 @@ public sealed class ConcurrentSessionsTests
         Assert.Equal(sessions, statistics.SessionsOpen);
         Assert.Equal(sequences.Sum(s => (long)s.Length), statistics.TokensProcessed);
         Assert.Equal(0, statistics.ElementsInPipeline);
-        Assert.Equal(spec.Recurrent.NumLayers, statistics.Layers.Count);
-        Assert.Equal(spec.Head is not null, statistics.Head is not null);
+        var stages = Enumerable.Range(0, spec.Recurrent.NumLayers).Select(i => $"layer {i}").Concat(spec.Head is null ? [] : ["head"]);
+        Assert.Equal(layout == PipelineLayout.Fused ? ["stack"] : stages, statistics.Stages.Select(s => s.Name));
     }
 }

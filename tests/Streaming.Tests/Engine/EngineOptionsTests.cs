@@ -20,6 +20,23 @@ public sealed class EngineOptionsTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 16)]
+    public void The_fused_layout_gives_its_one_stage_every_core(int layers, int processors)
+    {
+        var resolved = (EngineOptions.Default with { Layout = PipelineLayout.Fused }).ResolveBackend(layers, processors);
+        Assert.Equal(processors, resolved.Threads);
+    }
+
+    [Fact]
+    public async Task A_layout_that_does_not_exist_is_refused_by_name()
+    {
+        var options = EngineOptions.Default with { Layout = (PipelineLayout)7 };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => EngineScope.StartAsync(TestModels.Lstm2, options));
+        Assert.Contains("Layout is 7; expected PerLayer or Fused", error.Message);
+    }
+
     [Fact]
     public void Threads_set_by_the_user_are_kept()
     {

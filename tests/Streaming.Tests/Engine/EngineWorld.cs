@@ -77,6 +77,8 @@ internal sealed partial class EngineWorld : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "not a step"),
     };
 
+    private int _starts;
+
     private async Task StartEngineAsync()
     {
         _durable = await _openStore();
@@ -84,6 +86,8 @@ internal sealed partial class EngineWorld : IAsyncDisposable
         var options = new EngineOptions
         {
             Backend = BackendOptions.Managed with { Threads = 1 },
+            // Each start of a world's engine takes the other layout, so a script that restarts runs on both.
+            Layout = _starts++ % 2 == 0 ? PipelineLayout.PerLayer : PipelineLayout.Fused,
             Store = _store,
             MaxInFlightPerSession = 3,
             PassivateAfter = TimeSpan.FromMilliseconds(5),

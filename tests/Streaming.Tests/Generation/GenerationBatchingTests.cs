@@ -7,19 +7,20 @@ namespace Streaming.Tests.Generation;
 public sealed class GenerationBatchingTests
 {
     [Theory]
-    [InlineData(BackendKind.Managed)]
-    [InlineData(BackendKind.Torch)]
-    public async Task Many_sessions_generating_at_once_run_as_many_row_steps_and_each_gets_its_own_ids(BackendKind backend)
+    [InlineData(BackendKind.Managed, PipelineLayout.PerLayer)]
+    [InlineData(BackendKind.Torch, PipelineLayout.PerLayer)]
+    [InlineData(BackendKind.Managed, PipelineLayout.Fused)]
+    public async Task Many_sessions_generating_at_once_run_as_many_row_steps_and_each_gets_its_own_ids(BackendKind backend, PipelineLayout layout)
     {
-        await using var scope = await EngineScope.StartAsync(CharModel.Identity, CharModel.Weights, Generations.On(backend));
+        await using var scope = await EngineScope.StartAsync(CharModel.Identity, CharModel.Weights, Generations.On(backend) with { Layout = layout });
         const int sessions = 256, steps = 24;
         await Task.WhenAll(Enumerable.Range(0, sessions).Select(s => scope.Engine.OpenAsync($"s{s}")));
-        var before = scope.Engine.Statistics.Layers[0];
+        var before = scope.Engine.Statistics.Stages[0];
 
         var runs = await Task.WhenAll(Enumerable.Range(0, sessions).Select(s =>
             scope.Engine.CollectAsync($"s{s}", GenerationRequest.Of(steps, CharModel.Prompt("The ")) with { Sampling = SamplingRule.Random(s % 4) })));
 
-        var layer = scope.Engine.Statistics.Layers[0];
+        var layer = scope.Engine.Statistics.Stages[0];
         var batches = layer.Batches - before.Batches;
         var elements = layer.Elements - before.Elements;
         Assert.Equal(sessions * (4 + steps), elements);

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text;
+using Akka.Actor;
+using Streaming.Cells.Backends;
+using Streaming.Cells.Model;
+
+namespace Streaming.Benchmarks;
+
+/// <summary>
+/// The engine with 1k, 10k and 100k open sessions (LSTM 1 x 64, Managed backend): the time to open them all, the bytes
+/// each costs beyond its raw state, and tokens/s and latency under one fixed offered load spread over all of them, so
+/// that a cost growing with the number of idle sessions shows as a falling rate or a rising p99.
+/// </summary>
+internal static class ScaleScenario
+{
+    private const double OfferedTokensPerSecond = 20_000;
+
+    public static string Run(bool quick)
+    {
+        var spec = new RecurrentSpec(RecurrentMode.Lstm, InputSize: 64, HiddenSize: 64);
+        var weights = Workloads.Weights(spec, seed: 3);
+        var raw = spec.HiddenSize * 2 * sizeof(float);
+        var vectors = Enumerable.Range(0, 256).Select(i => Workloads.Values(new Random(i), spec.InputSize)).ToArray();
+        var seconds = quick ? 1.5 : 4;
+        var text = new StringBuilder();
+        text.AppendLine($"### Scale with the number of sessions: LSTM 1 x 64, Managed backend, {OfferedTokensPerSecond:N0} tokens/s offered over all sessions for {seconds} s");
+        text.AppendLine();
+        text.AppendLine($"| open sessions | time to open all | bytes per session beyond raw state ({raw} B) | completed tokens/s | p50 | p99 | target |");
+        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var count in quick ? new[] { 1_000, 10_000 } : new[] { 1_000, 10_000, 100_000 })
+        {
+            using var system = ActorSystem.Create("scale", PipelineScenario.Quiet);
+            var options = EngineOptions.Default with { Backend = BackendOptions.Managed, InitialSlots = count };
+            var engine = RecurrentEngine.StartAsync(system, ModelIdentity.Of("scale", weights), weights, options).GetAwaiter().GetResult();
+            try
+            {
+                var ids = Enumerable.Range(0, count).Select(i => $"scale-session-{i:D6}").ToArray();
+                var before = GC.GetTotalMemory(forceFullCollection: true);
+                var opening = Stopwatch.StartNew();
+                Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
+                var openSeconds = opening.Elapsed.TotalSeconds;
+                var after = GC.GetTotalMemory(forceFullCollection: true);
+                var perSession = (after - before) / (double)count;
+                var (p50, p99, achieved) = Paced(engine, ids, vectors, seconds);
+                text.AppendLine($"| {count:N0} | {openSeconds * 1e3:F0} ms | {perSession:N0} | {achieved:N0} | {p50 * 1e3:F2} ms | {p99 * 1e3:F2} ms | <= 512 B a session; rate and p99 flat |");
+            }
+            finally
+            {
+                engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                system.Terminate().Wait();
+            }
+        }
+
+        return text.ToString();
+    }
+
+    // Open loop: token i is due at i / rate, to a session drawn at random, whatever the answers before it did.
+    private static (double P50, double P99, double Achieved) Paced(RecurrentEngine engine, string[] ids, float[][] vectors, double seconds)
+    {
+        var count = (int)(OfferedTokensPerSecond * seconds);
+        var latencies = new double[count];
+        var pending = new Task[count];
+        var random = new Random(11);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            var due = start + (long)(i / OfferedTokensPerSecond * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                Thread.SpinWait(20);
+            }
+
+            var index = i;
+            var sent = Stopwatch.GetTimestamp();
+            pending[i] = engine.PushAsync(ids[random.Next(ids.Length)], Token.Vector(vectors[i % vectors.Length]))
+                .ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
+        }
+
+        Task.WaitAll(pending);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Array.Sort(latencies);
+        return (latencies[count / 2], latencies[(int)(count * 0.99)], count / elapsed);
+    }
+}
