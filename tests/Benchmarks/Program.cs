@@ -26,6 +26,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["ragged"] = RaggedReplayScenario.Run,
     ["scale"] = ScaleScenario.Run,
     ["checkpoints"] = CheckpointScenario.Run,
+    ["generate"] = GenerateScenario.Run,
     ["soak"] = SoakScenario.Run,
 };
 if (names.Count == 0)
