@@ -41,4 +41,10 @@ public enum SessionErrorCode
 
     /// <summary>The server's snapshot store failed to load, save or delete the session's state.</summary>
     StoreFailed = 12,
+
+    /// <summary>The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its input.</summary>
+    GenerationNotSupported = 15,
+
+    /// <summary>A close, shutdown or eviction of the session stopped its generation; the Error carries the session's position.</summary>
+    GenerationInterrupted = 16,
 }
