@@ -45,4 +45,18 @@ public enum EngineErrorCode
 
     /// <summary>The snapshot store failed to load, save or delete the session's state; the message says what failed.</summary>
     StoreFailed = 12,
+
+    /// <summary>
+    /// This node is not ready to serve sessions: it has not joined its cluster yet, its shard region does not serve
+    /// yet, or it is leaving. Nothing was applied; retry later, or at another node.
+    /// </summary>
+    NotReady = 13,
+
+    /// <summary>
+    /// A token sent with <see cref="Token.At"/> got no answer from the node that owns its session before its deadline
+    /// (the session's shard is moving, or its node was lost and its shards have not started elsewhere yet). Retry:
+    /// <see cref="EngineException.Position"/> is the token's position, from which to resend (a token that was applied
+    /// after all is answered <see cref="DuplicateToken"/>, with its output).
+    /// </summary>
+    SessionUnavailable = 14,
 }
