@@ -11,7 +11,8 @@ namespace Streaming.Host.Protocol;
 /// <param name="Code">The error code.</param>
 /// <param name="Message">What was wrong, expected and found. The codec cuts a longer message at a character boundary to fit 65535 bytes and the frame size.</param>
 /// <remarks>
-/// Errors DuplicateToken (10) and PositionAhead (11) carry the session's <see cref="Position"/>; no other code does.
+/// Errors DuplicateToken (10) and PositionAhead (11) carry the session's <see cref="Position"/>, SessionUnavailable (14)
+/// the token's; no other code does. A DuplicateToken may also carry the token's original <see cref="Output"/>.
 /// </remarks>
 public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, string Message) : SessionFrame(Session, Sequence)
 {
@@ -24,6 +25,12 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
     /// after PositionAhead. Null for every other code. Never negative.
     /// </summary>
     public long? Position { get; init; }
+
+    /// <summary>
+    /// For <see cref="EngineErrorCode.DuplicateToken"/> only: the refused token's original output, as its Output frame
+    /// carried it, when the session still keeps it (its most recent tokens' outputs); null otherwise.
+    /// </summary>
+    public ReadOnlyMemory<float>? Output { get; init; }
 
     /// <summary>The code as an engine error, or null when it is not one.</summary>
     public EngineErrorCode? EngineCode => Code is > 0 and < 100 ? (EngineErrorCode)Code : null;
@@ -63,11 +70,12 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
 
         // The engine always sets it for these codes; the frame cannot carry the code without it.
         return error.Position is { } position and >= 0
-            ? new ErrorFrame(session, sequence, (ushort)error.Code, error.Message) { Position = position }
+            ? new ErrorFrame(session, sequence, (ushort)error.Code, error.Message) { Position = position, Output = error.Output?.Output }
             : new ErrorFrame(session, sequence, (ushort)ProtocolErrorCode.InternalError,
                 $"the engine refused the frame with {error.Code} but gave no valid session position ({error.Position?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}): {error.Message}");
     }
 
-    /// <summary>Whether an Error frame of <paramref name="code"/> carries a position: DuplicateToken (10) and PositionAhead (11).</summary>
-    public static bool CarriesPosition(ushort code) => code is (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead;
+    /// <summary>Whether an Error frame of <paramref name="code"/> carries a position: DuplicateToken (10), PositionAhead (11) and SessionUnavailable (14).</summary>
+    public static bool CarriesPosition(ushort code) =>
+        code is (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead or (ushort)EngineErrorCode.SessionUnavailable;
 }
