@@ -41,10 +41,13 @@ public sealed class StreamingClientException : Exception
     /// </summary>
     public long? Position { get; init; }
 
+    /// <summary>For <see cref="SessionErrorCode.DuplicateToken"/>: the token's original output, when the server still kept it; null otherwise.</summary>
+    public ReadOnlyMemory<float>? Output { get; init; }
+
     /// <summary>Whether the connection is gone: the request may or may not have been applied, and every later request on this client fails.</summary>
     public bool ConnectionLost { get; }
 
     /// <summary>The exception for a refused request.</summary>
     internal static StreamingClientException From(ErrorFrame error, bool connectionLost = false) =>
-        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost) { Position = error.Position };
+        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost) { Position = error.Position, Output = error.Output };
 }

@@ -157,7 +157,7 @@ internal static class ClusterScenario
         }
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (nodes.Any(n => n.Sessions.RegionsAsync().GetAwaiter().GetResult().Count != count || Akka.Cluster.Cluster.Get(n.System).State.Members.Count != count))
+        while (nodes.Any(n => n.Sessions.RegionsAsync().GetAwaiter().GetResult().Count != count || Akka.Cluster.Cluster.Get(n.System).State.Members.Count != count || !n.Sessions.IsReady))
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -11,7 +11,8 @@ namespace Streaming.Client.Protocol;
 /// <param name="Code">The error code.</param>
 /// <param name="Message">What was wrong, expected and found. The codec cuts a longer message at a character boundary to fit 65535 bytes and the frame size.</param>
 /// <remarks>
-/// Errors DuplicateToken (10) and PositionAhead (11) carry the session's <see cref="Position"/>; no other code does.
+/// Errors DuplicateToken (10) and PositionAhead (11) carry the session's <see cref="Position"/>, SessionUnavailable (14)
+/// the token's; no other code does. A DuplicateToken may also carry the token's original <see cref="Output"/>.
 /// </remarks>
 public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, string Message) : SessionFrame(Session, Sequence)
 {
@@ -24,6 +25,12 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
     /// after PositionAhead. Null for every other code. Never negative.
     /// </summary>
     public long? Position { get; init; }
+
+    /// <summary>
+    /// For <see cref="SessionErrorCode.DuplicateToken"/> only: the refused token's original output, as its Output frame
+    /// carried it, when the session still keeps it (its most recent tokens' outputs); null otherwise.
+    /// </summary>
+    public ReadOnlyMemory<float>? Output { get; init; }
 
     /// <summary>The code as an engine error, or null when it is not one.</summary>
     public SessionErrorCode? SessionCode => Code is > 0 and < 100 ? (SessionErrorCode)Code : null;
@@ -48,6 +55,7 @@ public sealed record ErrorFrame(string Session, ulong Sequence, ushort Code, str
         return new ErrorFrame(error.Session ?? "", error.Sequence ?? 0, (ushort)error.Code, error.Message);
     }
 
-    /// <summary>Whether an Error frame of <paramref name="code"/> carries a position: DuplicateToken (10) and PositionAhead (11).</summary>
-    public static bool CarriesPosition(ushort code) => code is (ushort)SessionErrorCode.DuplicateToken or (ushort)SessionErrorCode.PositionAhead;
+    /// <summary>Whether an Error frame of <paramref name="code"/> carries a position: DuplicateToken (10), PositionAhead (11) and SessionUnavailable (14).</summary>
+    public static bool CarriesPosition(ushort code) =>
+        code is (ushort)SessionErrorCode.DuplicateToken or (ushort)SessionErrorCode.PositionAhead or (ushort)SessionErrorCode.SessionUnavailable;
 }

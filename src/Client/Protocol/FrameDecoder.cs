@@ -90,12 +90,16 @@ internal static class FrameDecoder
         var frame = new ErrorFrame(reader.Session!, reader.Sequence!.Value, code, message);
         if (ErrorFrame.CarriesPosition(code))
         {
-            return frame with { Position = reader.Position("session position") };
+            frame = frame with { Position = reader.Position("session position") };
+            // A DuplicateToken may carry the token's original output after the position; nothing else follows it.
+            return code == (ushort)SessionErrorCode.DuplicateToken && reader.Remaining != 0
+                ? frame with { Output = reader.FloatVector("original output") }
+                : frame;
         }
 
         if (reader.Remaining != 0)
         {
-            throw reader.Malformed($"{reader.Remaining} byte(s) follow the message of an Error with code {code}; only DuplicateToken (10) and PositionAhead (11) carry a position after it.");
+            throw reader.Malformed($"{reader.Remaining} byte(s) follow the message of an Error with code {code}; only DuplicateToken (10), PositionAhead (11) and SessionUnavailable (14) carry a position after it.");
         }
 
         return frame;

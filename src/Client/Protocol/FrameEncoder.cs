@@ -155,7 +155,7 @@ internal static class FrameEncoder
         {
             throw Invalid(error, carries
                 ? $"an Error with code {error.Code} carries the session's position; expected a Position."
-                : $"an Error with code {error.Code} carries no position (only DuplicateToken (10) and PositionAhead (11) do); found Position {error.Position}.");
+                : $"an Error with code {error.Code} carries no position (only DuplicateToken (10), PositionAhead (11) and SessionUnavailable (14) do); found Position {error.Position}.");
         }
 
         if (error.Position is { } position)
@@ -163,13 +163,19 @@ internal static class FrameEncoder
             Position(position, error);
         }
 
+        if (error.Output is not null && error.Code != (ushort)SessionErrorCode.DuplicateToken)
+        {
+            throw Invalid(error, $"an Error with code {error.Code} carries no output (only DuplicateToken (10) may); found an Output.");
+        }
+
+        var outputBytes = error.Output is { } kept ? 4 + 4 * kept.Length : 0;
         var sessionBytes = SessionHeader(ref w, error, allowEmpty: true);
         w.U16(error.Code);
         ArgumentNullException.ThrowIfNull(error.Message);
 
         // An error must always be sendable: cut the message to the u16 length field and the frame size.
         // Lenient UTF-8 here: a lone surrogate in a message becomes U+FFFD rather than a second failure.
-        var budget = Math.Min(ushort.MaxValue, limits.MaxFrameBytes - ErrorOverhead - sessionBytes - (carries ? 8 : 0));
+        var budget = Math.Max(0, Math.Min(ushort.MaxValue, limits.MaxFrameBytes - ErrorOverhead - sessionBytes - (carries ? 8 : 0) - outputBytes));
         var message = Encoding.UTF8.GetBytes(error.Message);
         var length = Math.Min(message.Length, budget);
         while (length < message.Length && length > 0 && (message[length] & 0xC0) == 0x80)
@@ -182,6 +188,11 @@ internal static class FrameEncoder
         if (error.Position is { } at)
         {
             w.I64(at);
+        }
+
+        if (error.Output is { } output)
+        {
+            FloatVector(ref w, output.Span);
         }
     }
 

@@ -42,6 +42,12 @@ public enum SessionErrorCode
     /// <summary>The server's snapshot store failed to load, save or delete the session's state.</summary>
     StoreFailed = 12,
 
+    /// <summary>The node is not ready to serve sessions (not joined yet, or leaving): nothing was applied; retry later or at another node.</summary>
+    NotReady = 13,
+
+    /// <summary>A positioned token got no answer from its session's node before its deadline (its shard is moving). The Error carries the token's position: resend from there.</summary>
+    SessionUnavailable = 14,
+
     /// <summary>The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its input.</summary>
     GenerationNotSupported = 15,
 

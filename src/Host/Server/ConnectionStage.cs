@@ -229,9 +229,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             }
         }
 
-        /// <summary>The answer to a StatusRequest: ready while the server runs and reads frames, not once it drains.</summary>
+        /// <summary>The answer to a StatusRequest: ready while the server runs, reads frames and its sessions serve (a cluster node has joined), not once it drains.</summary>
         private Frame Status(StatusRequestFrame request) =>
-            (Frame?)ServerStatus.For(request.Nonce, ready: !_context.Draining.IsCancellationRequested, _context.Sessions.Kernels, _context.Codec)
+            (Frame?)ServerStatus.For(request.Nonce, ready: !_context.Draining.IsCancellationRequested && _context.Sessions.IsReady, _context.Sessions.Kernels, _context.Codec)
             ?? new ErrorFrame("", 0, (ushort)ProtocolErrorCode.InternalError,
                 $"the Status answering nonce {request.Nonce} cannot be sent: even its chosen kernels take more than the maximum frame size of {_limits.MaxFrameBytes} bytes.");
 

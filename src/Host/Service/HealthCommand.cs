@@ -6,7 +6,8 @@ using Streaming.Client.Protocol;
 namespace Streaming.Host.Service;
 
 /// <summary>
-/// <c>health [--host H] [--port P]</c>: the check a supervisor calls. It connects, completes the handshake, a ping and
+/// <c>health [--host H] [--port P] [--timeout S] [--ready]</c>: the check a supervisor calls; with <c>--ready</c> it waits
+/// (up to the timeout) for the server to be ready, as a script starting a cluster node does. It connects, completes the handshake, a ping and
 /// a status request, prints the server's kernel paths (one line per chosen path, the worst error and the check time, a
 /// warning per rejected path) and exits 0 when the server is ready; any failure, or a server not ready, prints why and
 /// exits 1.
@@ -15,21 +16,22 @@ internal static class HealthCommand
 {
     private static readonly Option<string> Host = new("--host") { Description = "Server address", DefaultValueFactory = _ => "127.0.0.1" };
     private static readonly Option<int> Port = new("--port") { Description = "Server port", DefaultValueFactory = _ => 7700 };
-    private static readonly Option<int> Timeout = new("--timeout") { Description = "Seconds to wait for the answer", DefaultValueFactory = _ => 5 };
+    private static readonly Option<int> Timeout = new("--timeout") { Description = "Seconds to wait for the answer (with --ready: for readiness)", DefaultValueFactory = _ => 5 };
+    private static readonly Option<bool> WaitReady = new("--ready") { Description = "Wait until the server is ready (a cluster node: joined, its shard region serving), asking every 200 ms until --timeout" };
 
     public static Command Create()
     {
-        var command = new Command("health", "Check that a server answers and is ready: handshake, ping and status; exit 0 when healthy.");
-        foreach (var option in new Option[] { Host, Port, Timeout })
+        var command = new Command("health", "Check that a server answers and is ready: handshake, ping and status; exit 0 when healthy. With --ready, wait for readiness.");
+        foreach (var option in new Option[] { Host, Port, Timeout, WaitReady })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((result, _) => RunAsync(result.GetValue(Host)!, result.GetValue(Port), result.GetValue(Timeout)));
+        command.SetAction((result, _) => RunAsync(result.GetValue(Host)!, result.GetValue(Port), result.GetValue(Timeout), result.GetValue(WaitReady)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string host, int port, int timeoutSeconds)
+    private static async Task<int> RunAsync(string host, int port, int timeoutSeconds, bool waitReady)
     {
         var timeout = TimeSpan.FromSeconds(Math.Max(1, timeoutSeconds));
         using var deadline = new CancellationTokenSource(timeout);
@@ -38,6 +40,13 @@ internal static class HealthCommand
             await using var client = await StreamingClient.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
             var roundTrip = await client.PingAsync().WaitAsync(deadline.Token).ConfigureAwait(false);
             var status = await client.StatusAsync().WaitAsync(deadline.Token).ConfigureAwait(false);
+            while (waitReady && !status.Ready)
+            {
+                // A node joining its cluster answers before it serves: ask again until it is ready or the time is up.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token).ConfigureAwait(false);
+                status = await client.StatusAsync().WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+
             if (!status.Ready)
             {
                 return await UnhealthyAsync(host, port, "the server answers but is not ready (starting, stopping or not yet part of its cluster).").ConfigureAwait(false);
@@ -50,7 +59,9 @@ internal static class HealthCommand
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            return await UnhealthyAsync(host, port, $"no answer within {timeout.TotalSeconds:0} s.").ConfigureAwait(false);
+            return await UnhealthyAsync(host, port, waitReady
+                ? $"not ready within {timeout.TotalSeconds:0} s (no answer, or not ready: starting, stopping or not yet part of its cluster)."
+                : $"no answer within {timeout.TotalSeconds:0} s.").ConfigureAwait(false);
         }
         catch (StreamingClientException e) when (e.ProtocolCode == ProtocolErrorCode.UnknownFrameType)
         {

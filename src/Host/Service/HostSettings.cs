@@ -59,6 +59,14 @@ public sealed record HostSettings
     /// </summary>
     public int MaxTokensInFlightPerSession { get; init; } = ProtocolLimits.Default.MaxTokensInFlightPerSession;
 
+    /// <summary>
+    /// The most bytes of recent outputs one session keeps, in memory and in its persisted snapshot (default 128 KiB;
+    /// 0: none), so that a resent token is refused DuplicateToken with its original output: a session keeps the
+    /// outputs of its last <see cref="MaxTokensInFlightPerSession"/> tokens within this bound, and the server announces
+    /// no more tokens in flight than it keeps.
+    /// </summary>
+    public int KeptOutputBytesPerSession { get; init; } = EngineOptions.Default.KeptOutputBytes;
+
     /// <summary>Most connections held at once; 0 (default) derives it from the descriptor limit (the limit less an eighth, at least 64).</summary>
     public int MaxConnections { get; init; }
 
@@ -150,6 +158,7 @@ public sealed record HostSettings
             MaxFrameBytes = Integer(section, nameof(MaxFrameBytes), defaults.MaxFrameBytes, 64, 1 << 30),
             MaxSessionsPerConnection = Integer(section, nameof(MaxSessionsPerConnection), defaults.MaxSessionsPerConnection, 1, 1 << 20),
             MaxTokensInFlightPerSession = Integer(section, nameof(MaxTokensInFlightPerSession), defaults.MaxTokensInFlightPerSession, 1, 1 << 20),
+            KeptOutputBytesPerSession = Integer(section, nameof(KeptOutputBytesPerSession), defaults.KeptOutputBytesPerSession, 0, int.MaxValue),
             MaxConnections = Integer(section, nameof(MaxConnections), defaults.MaxConnections, 0, int.MaxValue),
             MaxPendingBytesPerConnection = Integer(section, nameof(MaxPendingBytesPerConnection), defaults.MaxPendingBytesPerConnection, 1 << 16, int.MaxValue),
             IdleConnectionSeconds = Integer(section, nameof(IdleConnectionSeconds), defaults.IdleConnectionSeconds, 1, int.MaxValue),
@@ -208,6 +217,8 @@ public sealed record HostSettings
         Layout = PipelineLayout,
         MaxBatchSize = MaxBatchSize,
         MaxInFlightPerSession = MaxInFlightPerSession,
+        KeptOutputs = MaxTokensInFlightPerSession,
+        KeptOutputBytes = KeptOutputBytesPerSession,
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
         CheckpointEvery = CheckpointSeconds > 0 ? TimeSpan.FromSeconds(CheckpointSeconds) : null,
         ExpireAfter = ExpireAfterSeconds > 0 ? TimeSpan.FromSeconds(ExpireAfterSeconds) : null,

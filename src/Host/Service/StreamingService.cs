@@ -51,15 +51,16 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
             ? TrafficRecorder.Create(_settings.RecordDirectory, _settings.Model, manifest.Spec, _settings.RecordSessions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             : null;
         ISessionService sessions = _engine;
+        Streaming.Cluster.ShardedSessions? sharded = null;
         if (_settings.ToClusterNode() is not null)
         {
             // Any node's TCP port serves any session: the sharded sessions route each to the node that owns it.
             // A leaving node keeps a session whose hand-off save fails and retries it, within ShutdownSeconds.
             var sharding = Streaming.Cluster.ShardingOptions.Default with { HandOffSaveDeadline = TimeSpan.FromSeconds(_settings.ShutdownSeconds) };
-            sessions = _sharded = await Streaming.Cluster.ShardedSessions.StartAsync(_system, _engine, sharding).ConfigureAwait(false);
+            sessions = sharded = _sharded = await Streaming.Cluster.ShardedSessions.StartAsync(_system, _engine, sharding).ConfigureAwait(false);
         }
 
-        _server = await StreamingServer.StartAsync(_system, sessions, _settings.ToServerOptions() with { Recorder = _recorder }, _log).ConfigureAwait(false);
+        _server = await StreamingServer.StartAsync(_system, sessions, ServerOptionsFor(manifest.Spec) with { Recorder = _recorder }, _log).ConfigureAwait(false);
         if (_settings.MetricsPort > 0)
         {
             _metrics = new MetricsExporter(_settings.Host, _settings.MetricsPort, _engine, _server);
@@ -72,6 +73,32 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
         {
             StoreBudget(_log, sql.Settings.MaxConnections, sql.Settings.MaxQueuedCalls);
         }
+
+        if (sharded is null)
+        {
+            Ready(_log, _server.Endpoint, "it serves its own sessions");
+        }
+        else
+        {
+            // Until then, session requests are refused NotReady and the Status frame says not ready.
+            var endpoint = _server.Endpoint;
+            _ = sharded.WhenReady.ContinueWith(_ => Ready(_log, endpoint, sharded.Readiness), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
+    // A client may have as many tokens in flight as a session keeps outputs of, so that every answer a crash or a dropped
+    // connection could swallow is given again with the DuplicateToken that refuses its resend.
+    private ServerOptions ServerOptionsFor(ModelSpec spec)
+    {
+        var options = _settings.ToServerOptions();
+        var kept = _settings.ToEngineOptions().KeptOutputsFor(spec.OutputSize);
+        if (kept > 0 && kept < options.Limits.MaxTokensInFlightPerSession)
+        {
+            InFlightLowered(_log, options.Limits.MaxTokensInFlightPerSession, kept, spec.OutputSize, _settings.KeptOutputBytesPerSession);
+            options = options with { Limits = options.Limits with { MaxTokensInFlightPerSession = kept } };
+        }
+
+        return options;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -128,6 +155,12 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} at {Endpoint} on the {Backend} backend; stop with SIGTERM or Ctrl-C")]
     private static partial void Listening(ILogger logger, System.Net.IPEndPoint endpoint, ModelIdentity model, Cells.Backends.BackendKind backend);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tokens in flight per session lowered from {Configured} to {Kept}: a session keeps the outputs of {Kept} tokens of {Width} floats within KeptOutputBytesPerSession ({Bytes} bytes), and a client may have no more in flight than it keeps")]
+    private static partial void InFlightLowered(ILogger logger, int configured, int kept, int width, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ready: {Endpoint} serves sessions; {How}")]
+    private static partial void Ready(ILogger logger, System.Net.IPEndPoint endpoint, string how);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kernels checked against PyTorch's equations: {Summary}")]
     private static partial void KernelsChecked(ILogger logger, string summary);

@@ -50,6 +50,20 @@ public enum EngineErrorCode
     StoreFailed = 12,
 
     /// <summary>
+    /// This node is not ready to serve sessions: it has not joined its cluster yet, its shard region does not serve
+    /// yet, or it is leaving. Nothing was applied; retry later, or at another node.
+    /// </summary>
+    NotReady = 13,
+
+    /// <summary>
+    /// A token sent with <see cref="Token.At"/> got no answer from the node that owns its session before its deadline
+    /// (the session's shard is moving, or its node was lost and its shards have not started elsewhere yet). Retry:
+    /// <see cref="EngineException.Position"/> is the token's position, from which to resend (a token that was applied
+    /// after all is answered <see cref="DuplicateToken"/>, with its output).
+    /// </summary>
+    SessionUnavailable = 14,
+
+    /// <summary>
     /// The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its
     /// input, and no bidirectional layer.
     /// </summary>

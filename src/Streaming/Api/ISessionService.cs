@@ -22,6 +22,13 @@ public interface ISessionService
     /// </summary>
     KernelReport Kernels { get; }
 
+    /// <summary>
+    /// Whether it serves session operations now (default: always). A cluster node is not ready until it has joined its
+    /// cluster and its shard region serves, nor once it leaves; meanwhile its operations are refused
+    /// <see cref="EngineErrorCode.NotReady"/>, and the TCP server's Status frame says not ready.
+    /// </summary>
+    bool IsReady => true;
+
     /// <summary>Opens a session, from <paramref name="initialState"/> (PyTorch's h0/c0 without the batch axis) or zeros.</summary>
     Task OpenAsync(string sessionId, InitialState? initialState = null);
 

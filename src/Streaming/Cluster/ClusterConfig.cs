@@ -26,13 +26,55 @@ public static class ClusterConfig
             akka {
               actor {
                 provider = cluster
+                # Sharding, its singleton coordinator and distributed data add their serializers to the actor system only
+                # when their extensions start, which on a serve node is seconds after it joined (the engine and its kernel
+                # check come first). Messages the other nodes' shard regions, coordinators and replicators send before
+                # then failed with "Deserialization failed ... Serializer Id [12]/[13]". Bound here, they are known from
+                # the start; the same names and ids as the extensions' own configuration.
                 serializers {
                   rnn-sessions = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
+                  akka-sharding = "Akka.Cluster.Sharding.Serialization.ClusterShardingMessageSerializer, Akka.Cluster.Sharding"
+                  akka-singleton = "Akka.Cluster.Tools.Singleton.Serialization.ClusterSingletonMessageSerializer, Akka.Cluster.Tools"
+                  akka-data-replication = "Akka.DistributedData.Serialization.ReplicatorMessageSerializer, Akka.DistributedData"
+                  akka-replicated-data = "Akka.DistributedData.Serialization.ReplicatedDataSerializer, Akka.DistributedData"
                 }
                 serialization-bindings {
                   "{{messages.FullName}}, {{messages.Assembly.GetName().Name}}" = rnn-sessions
+                  "Akka.Cluster.Sharding.IClusterShardingSerializable, Akka.Cluster.Sharding" = akka-sharding
+                  "Akka.Cluster.Tools.Singleton.IClusterSingletonMessage, Akka.Cluster.Tools" = akka-singleton
+                  "Akka.DistributedData.IReplicatorMessage, Akka.DistributedData" = akka-data-replication
+                  "Akka.DistributedData.IReplicatedDataSerialization, Akka.DistributedData" = akka-replicated-data
+                }
+                serialization-identifiers {
+                  "Akka.Cluster.Sharding.Serialization.ClusterShardingMessageSerializer, Akka.Cluster.Sharding" = 13
+                  "Akka.Cluster.Tools.Singleton.Serialization.ClusterSingletonMessageSerializer, Akka.Cluster.Tools" = 14
+                  "Akka.DistributedData.Serialization.ReplicatorMessageSerializer, Akka.DistributedData" = 12
+                  "Akka.DistributedData.Serialization.ReplicatedDataSerializer, Akka.DistributedData" = 11
+                }
+                # Membership, heartbeats and remoting on threads of their own: on the default executor (the .NET thread
+                # pool) they queued behind the engine's batches and the connections' streams, and under load the gap
+                # between heartbeats grew past two thirds of the acceptable pause ("heartbeat interval is growing too
+                # large"; docs/operations.md).
+                rnn-cluster-dispatcher {
+                  type = Dispatcher
+                  executor = fork-join-executor
+                  fork-join-executor {
+                    parallelism-min = 2
+                    parallelism-factor = 1.0
+                    parallelism-max = 2
+                  }
+                }
+                rnn-remote-dispatcher {
+                  type = Dispatcher
+                  executor = fork-join-executor
+                  fork-join-executor {
+                    parallelism-min = 2
+                    parallelism-factor = 1.0
+                    parallelism-max = 4
+                  }
                 }
               }
+              remote.use-dispatcher = "akka.actor.rnn-remote-dispatcher"
               remote.dot-netty.tcp {
                 hostname = "{{settings.Hostname}}"
                 port = {{settings.Port}}
@@ -41,6 +83,7 @@ public static class ClusterConfig
                 receive-buffer-size = {{Math.Max(256000, settings.MaximumFrameSize)}}b
               }
               cluster {
+                use-dispatcher = "akka.actor.rnn-cluster-dispatcher"
                 seed-nodes = [{{seeds}}]
                 roles = [{{roles}}]
                 seed-node-timeout = {{Ms(settings.SeedNodeTimeout)}}

@@ -48,8 +48,15 @@ internal sealed class PendingCalls
 
         if (call.Resendable && reply is ErrorReply error)
         {
-            // A resent token the session has applied already: the first copy's output is on its way (answers are never dropped).
-            if (error.Code == EngineErrorCode.DuplicateToken && call.Sends > 1)
+            // A copy this node resent, which the session had applied already: its answer is the first copy's output.
+            // The session kept it (it was applied by that first copy, whose own answer may be lost with a crashed owner).
+            if (error is { Code: EngineErrorCode.DuplicateToken, Output: { } output } && call.Sends > 1)
+            {
+                reply = new OutputReply(output) { RequestId = reply.RequestId };
+            }
+
+            // Not kept: the first copy's output is on its way (answers are never dropped), unless its owner crashed.
+            else if (error.Code == EngineErrorCode.DuplicateToken && call.Sends > 1)
             {
                 return;
             }
@@ -83,15 +90,28 @@ internal sealed class PendingCalls
             }
             else if (now >= call.Deadline)
             {
-                Finish(id, call, new EngineException(EngineErrorCode.EngineStopped,
-                    $"no answer from the node that owns the session within {_options.AskTimeout.TotalSeconds:0.###} s (ShardingOptions.AskTimeout); " +
-                    "the operation may or may not have been applied.", call.Command.SessionId));
+                Finish(id, call, Unanswered(call));
             }
             else if (call.Resendable && now >= call.NextSend)
             {
                 Resend(call, now);
             }
         }
+    }
+
+    // A token with a position can be sent again safely, so its refusal says from where; anything else may have been applied.
+    private EngineException Unanswered(Call call)
+    {
+        var waited = $"no answer from the node that owns the session within {_options.AskTimeout.TotalSeconds:0.###} s (ShardingOptions.AskTimeout)";
+        if (call.Command is PushCommand { Token.At: { } at })
+        {
+            return new EngineException(EngineErrorCode.SessionUnavailable,
+                $"{waited}, though the token was sent {call.Sends} time(s): its shard is moving, or its node was lost and its shards have not started elsewhere yet. " +
+                $"Resend from position {at}: a token applied already is answered DuplicateToken with its output.", call.Command.SessionId)
+            { Position = at };
+        }
+
+        return new EngineException(EngineErrorCode.EngineStopped, $"{waited}; the operation may or may not have been applied.", call.Command.SessionId);
     }
 
     private void Resend(Call call, DateTime now)

@@ -17,7 +17,7 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
     public const int SerializerId = 7701;
 
     private const string Open = "o", Push = "p", Snapshot = "s", Restore = "r", Replay = "y", Reset = "z", Close = "c",
-        Done = "D", Output = "O", Snapshotted = "S", Replayed = "Y", Error = "E", HandOff = "H", Stop = "X";
+        Done = "D", Output = "O", Snapshotted = "S", Replayed = "Y", Error = "E", Duplicate = "F", HandOff = "H", Stop = "X";
 
     /// <summary>Creates the serializer; Akka calls this with the actor system.</summary>
     public SessionMessageSerializer(ExtendedActorSystem system)
@@ -42,6 +42,7 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
         OutputReply => Output,
         SnapshotReply => Snapshotted,
         ReplayReply => Replayed,
+        ErrorReply { Output: not null } => Duplicate,
         ErrorReply => Error,
         HandOffSession => HandOff,
         StopClosedSession => Stop,
@@ -154,6 +155,13 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
                 WriteOptional(w, error.SessionId);
                 w.Write(error.Position.HasValue);
                 w.Write(error.Position.GetValueOrDefault());
+                if (error.Output is { } original)
+                {
+                    // Its own manifest ("F"), so an Error without an output keeps the layout of earlier versions.
+                    w.Write(original.Position);
+                    WriteFloats(w, original.Output.Span);
+                }
+
                 break;
             case HandOffSession or StopClosedSession:
                 break;
@@ -164,8 +172,8 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
     {
         HandOff => HandOffSession.Instance,
         Stop => StopClosedSession.Instance,
-        Open or Push or Snapshot or Restore or Replay or Reset or Close or Done or Output or Snapshotted or Replayed or Error => ReadNumbered(r, manifest, r.ReadInt64()),
-        _ => throw new SerializationException($"unknown manifest '{manifest}'; SessionMessageSerializer knows {string.Join(", ", new[] { Open, Push, Snapshot, Restore, Replay, Reset, Close, Done, Output, Snapshotted, Replayed, Error, HandOff, Stop })}."),
+        Open or Push or Snapshot or Restore or Replay or Reset or Close or Done or Output or Snapshotted or Replayed or Error or Duplicate => ReadNumbered(r, manifest, r.ReadInt64()),
+        _ => throw new SerializationException($"unknown manifest '{manifest}'; SessionMessageSerializer knows {string.Join(", ", new[] { Open, Push, Snapshot, Restore, Replay, Reset, Close, Done, Output, Snapshotted, Replayed, Error, Duplicate, HandOff, Stop })}."),
     };
 
     private static object ReadNumbered(BinaryReader r, string manifest, long requestId) => ReadBody(r, manifest) switch
@@ -188,8 +196,16 @@ public sealed class SessionMessageSerializer : SerializerWithStringManifest
         Output => new OutputReply(new TokenOutput(r.ReadString(), r.ReadInt64(), ReadFloats(r))),
         Snapshotted => new SnapshotReply(ReadSnapshot(r)),
         Replayed => ReadReplayed(r),
+        Duplicate => ReadDuplicate(r),
         _ => ReadError(r),
     };
+
+    private static ErrorReply ReadDuplicate(BinaryReader r)
+    {
+        var error = ReadError(r);
+        var position = r.ReadInt64();
+        return error with { Output = new TokenOutput(error.SessionId ?? "", position, ReadFloats(r)) };
+    }
 
     private static ReplayCommand ReadReplay(BinaryReader r)
     {

@@ -41,9 +41,12 @@ internal sealed record SnapshotReply(SessionSnapshot Snapshot) : SessionReply;
 
 internal sealed record ReplayReply(ReplayResult Result) : SessionReply;
 
-/// <summary>A refusal: an <see cref="EngineException"/> in a form that crosses nodes (code, message, session, position).</summary>
+/// <summary>A refusal: an <see cref="EngineException"/> in a form that crosses nodes (code, message, session, position, a duplicate's output).</summary>
 internal sealed record ErrorReply(EngineErrorCode Code, string Message, string? SessionId, long? Position) : SessionReply
 {
+    /// <summary>For DuplicateToken: the token's original output, when the session kept it.</summary>
+    public TokenOutput? Output { get; init; }
+
     /// <summary>The refusal of <paramref name="error"/>; anything that is not an <see cref="EngineException"/> is reported as the owner's failure.</summary>
     public static ErrorReply From(Exception error, string sessionId)
     {
@@ -54,7 +57,7 @@ internal sealed record ErrorReply(EngineErrorCode Code, string Message, string? 
 
         if (error is EngineException engine)
         {
-            return new ErrorReply(engine.Code, RawMessage(engine), engine.SessionId, engine.Position);
+            return new ErrorReply(engine.Code, RawMessage(engine), engine.SessionId, engine.Position) { Output = engine.Output };
         }
 
         return new ErrorReply(EngineErrorCode.EngineStopped,
@@ -62,7 +65,7 @@ internal sealed record ErrorReply(EngineErrorCode Code, string Message, string? 
     }
 
     /// <summary>The exception the engine threw, rebuilt: same code, message, session and position.</summary>
-    public EngineException ToException() => new(Code, Message, SessionId) { Position = Position };
+    public EngineException ToException() => new(Code, Message, SessionId) { Position = Position, Output = Output };
 
     // EngineException prefixes its message with the session; the reply keeps the message as the engine wrote it.
     private static string RawMessage(EngineException error)

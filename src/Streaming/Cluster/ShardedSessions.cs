@@ -47,6 +47,7 @@ public sealed class ShardedSessions : ISessionService
     private readonly ActorSystem _system;
     private readonly ShardingOptions _options;
     private readonly PendingCalls _calls;
+    private readonly NodeReadiness _readiness;
 
     private readonly HandOffSaves _handOffs;
 
@@ -58,6 +59,8 @@ public sealed class ShardedSessions : ISessionService
         _region = region;
         _options = options;
         _calls = new PendingCalls(system, region, options);
+        // Asked often: a node's readiness gates every operation it routes.
+        _readiness = new NodeReadiness(system, region, TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>The model's identity (the local engine's; every node must serve the same model).</summary>
@@ -68,6 +71,19 @@ public sealed class ShardedSessions : ISessionService
 
     /// <inheritdoc />
     public KernelReport Kernels => LocalEngine.Kernels;
+
+    /// <summary>
+    /// Whether this node serves sessions: its cluster member is Up and the shard coordinator lists its region. Until then
+    /// (and once it leaves) every operation through it is refused <see cref="EngineErrorCode.NotReady"/>; the actor
+    /// system's log says when it becomes ready ("Ready: this node ... serves sessions").
+    /// </summary>
+    public bool IsReady => _readiness.IsReady;
+
+    /// <summary>Completes the first time this node is ready (<see cref="IsReady"/>).</summary>
+    public Task WhenReady => _readiness.WhenReady;
+
+    /// <summary>Why the node is not ready, or how it became ready.</summary>
+    public string Readiness => _readiness.Reason;
 
     /// <summary>This node's engine, which computes the sessions this node owns.</summary>
     public RecurrentEngine LocalEngine { get; }
@@ -230,6 +246,12 @@ public sealed class ShardedSessions : ISessionService
         {
             return Task.FromException<TResult>(new EngineException(EngineErrorCode.EngineStopped,
                 "this node's actor system has terminated, so it routes no more operations.", sessionId));
+        }
+
+        if (!_readiness.IsReady)
+        {
+            return Task.FromException<TResult>(new EngineException(EngineErrorCode.NotReady,
+                $"this node is not ready to serve sessions ({_readiness.Reason}); nothing was applied. Retry later, or at another node.", sessionId));
         }
 
         return AskAsync(command, result);

@@ -61,6 +61,23 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan? ExpireAfter { get; init; }
 
+    /// <summary>
+    /// How many outputs of its most recent tokens a session keeps, in memory and in its persisted snapshot (default
+    /// 256, the TCP server's default of tokens in flight per session; 0: none): a token sent with <see cref="Token.At"/>
+    /// that the session applied already is refused <see cref="EngineErrorCode.DuplicateToken"/> with its original
+    /// output (<see cref="EngineException.Output"/>), also after a crash, as long as it is among them. Keep at least as
+    /// many as a client may have in flight, so that every answer a crash or a dropped connection could swallow can be
+    /// given again. Bounded also by <see cref="KeptOutputBytes"/>.
+    /// </summary>
+    public int KeptOutputs { get; init; } = 256;
+
+    /// <summary>
+    /// The most bytes of outputs one session keeps (default 128 KiB): the number kept is
+    /// <c>min(KeptOutputs, KeptOutputBytes / (4 x output size))</c>. A session's rows grow with its tokens up to that;
+    /// its persisted snapshot carries them too (16 bytes plus 4 per float).
+    /// </summary>
+    public int KeptOutputBytes { get; init; } = 128 * 1024;
+
     /// <summary>Slots each layer's state slab reserves up front (default 1024); slabs grow beyond it on demand.</summary>
     public int InitialSlots { get; init; } = 1024;
 
@@ -80,6 +97,9 @@ public sealed record EngineOptions
         return Backend.Threads > 0 ? Backend : Backend with { Threads = Math.Max(1, processors / computing) };
     }
 
+    /// <summary>How many outputs of <paramref name="outputSize"/> floats a session keeps: <see cref="KeptOutputs"/>, within <see cref="KeptOutputBytes"/>.</summary>
+    public int KeptOutputsFor(int outputSize) => (int)Math.Min(KeptOutputs, KeptOutputBytes / (4L * Math.Max(1, outputSize)));
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()
     {
@@ -93,6 +113,8 @@ public sealed record EngineOptions
         Require(ExpireAfter is null || ExpireAfter > TimeSpan.Zero, $"ExpireAfter is {ExpireAfter}; expected null (never) or a positive duration.");
         Require(ExpireAfter is null || PassivateAfter is null || ExpireAfter > PassivateAfter, $"ExpireAfter ({ExpireAfter}) is not longer than PassivateAfter ({PassivateAfter}); expected sessions to passivate before they expire.");
         Require(InitialSlots >= 0, $"InitialSlots is {InitialSlots}; expected 0 or more.");
+        Require(KeptOutputs >= 0, $"KeptOutputs is {KeptOutputs}; expected 0 (none) or more.");
+        Require(KeptOutputBytes >= 0, $"KeptOutputBytes is {KeptOutputBytes}; expected 0 (none) or more.");
     }
 
     private static void Require(bool condition, string message)

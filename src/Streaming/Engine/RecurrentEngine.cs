@@ -79,8 +79,9 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
                 ? PipelineStage.Fused(backend, options.InitialSlots)
                 : PipelineStage.Of(backend, options.InitialSlots);
             var pipeline = EnginePipeline.Start(system, stages, new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
-            var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter));
-            var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, rules, options.Store ?? new InMemorySnapshotStore(),
+            var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter),
+                options.KeptOutputsFor(backend.Spec.OutputSize));
+            var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, backend.Spec.OutputSize, rules, options.Store ?? new InMemorySnapshotStore(),
                 new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
             var directory = new SessionDirectory(context);
             var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory, options.CheckpointEvery)));

@@ -11,13 +11,23 @@ namespace Streaming.Persistence;
 /// <param name="LastUsed">When the session last took an operation (UTC).</param>
 public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset LastUsed)
 {
-    private const byte FormatVersion = 1;
+    // Version 1: header and snapshot. Version 2 (written since the sessions keep their recent outputs): header, the
+    // recent outputs, then the snapshot. Both are read.
+    private const byte FormatVersion = 2;
+    private const byte FirstVersion = 1;
     private const byte ExpiredFlag = 1;
     private const int HeaderSize = 10;
+    private const int OutputsHeaderSize = 16;
 
     // The range DateTimeOffset holds; FromUnixTimeMilliseconds throws outside it.
     private static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
     private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// The outputs of the session's most recent tokens at <see cref="SessionSnapshot.Position"/> (null: none kept); a
+    /// resent token among them is answered DuplicateToken with its output after the session resumes from this copy.
+    /// </summary>
+    public RecentOutputs? Outputs { get; init; }
 
     /// <summary>Whether this is a tombstone: the session expired and its state was deleted.</summary>
     public bool IsExpired => Snapshot is null;
@@ -26,18 +36,25 @@ public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset Las
     public static StoredSession Expired(DateTimeOffset lastUsed) => new(null, lastUsed);
 
     /// <summary>
-    /// The binary form stores keep: a version byte (1), a flags byte (1 = tombstone), the last use as i64 Unix
-    /// milliseconds (little-endian), then the snapshot's own bytes (<see cref="SessionSnapshot.ToBytes"/>), absent
-    /// for a tombstone.
+    /// The binary form stores keep, little-endian: a version byte (2), a flags byte (1 = tombstone), the last use as
+    /// i64 Unix milliseconds; then, except for a tombstone, the recent outputs (the first one's position as i64, their
+    /// count and width as i32, count x width f32) and the snapshot's own bytes (<see cref="SessionSnapshot.ToBytes"/>).
+    /// Version 1, without the outputs, is still read.
     /// </summary>
     public byte[] ToBytes()
     {
         var snapshot = Snapshot?.ToBytes() ?? [];
-        var bytes = new byte[HeaderSize + snapshot.Length];
+        var outputs = IsExpired ? 0 : OutputsHeaderSize + 4 * (Outputs?.Values.Length ?? 0);
+        var bytes = new byte[HeaderSize + outputs + snapshot.Length];
         bytes[0] = FormatVersion;
         bytes[1] = IsExpired ? ExpiredFlag : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2), LastUsed.ToUnixTimeMilliseconds());
-        snapshot.CopyTo(bytes.AsSpan(HeaderSize));
+        if (!IsExpired)
+        {
+            WriteOutputs(bytes.AsSpan(HeaderSize, outputs), Outputs, Snapshot!.Position);
+        }
+
+        snapshot.CopyTo(bytes.AsSpan(HeaderSize + outputs));
         return bytes;
     }
 
@@ -50,9 +67,10 @@ public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset Las
             throw new EngineException(EngineErrorCode.MalformedSnapshot, $"a stored session has {bytes.Length} byte(s); expected at least {HeaderSize}.");
         }
 
-        if (bytes[0] != FormatVersion)
+        var version = bytes[0];
+        if (version is not (FirstVersion or FormatVersion))
         {
-            throw new EngineException(EngineErrorCode.MalformedSnapshot, $"a stored session has format version {bytes[0]}; expected {FormatVersion}.");
+            throw new EngineException(EngineErrorCode.MalformedSnapshot, $"a stored session has format version {version}; expected {FirstVersion} or {FormatVersion}.");
         }
 
         var flags = bytes[1];
@@ -80,6 +98,58 @@ public sealed record StoredSession(SessionSnapshot? Snapshot, DateTimeOffset Las
             return Expired(lastUsed);
         }
 
-        return new StoredSession(SessionSnapshot.FromBytes(rest), lastUsed);
+        if (version == FirstVersion)
+        {
+            return new StoredSession(SessionSnapshot.FromBytes(rest), lastUsed);
+        }
+
+        var outputs = ReadOutputs(ref rest);
+        var snapshot = SessionSnapshot.FromBytes(rest);
+        if (outputs is not null && (outputs.End > snapshot.Position || outputs.First < 0))
+        {
+            throw new EngineException(EngineErrorCode.MalformedSnapshot,
+                $"a stored session keeps outputs of positions {outputs.First} to {outputs.End - 1}, but its snapshot is at position {snapshot.Position}; expected them before it.");
+        }
+
+        return new StoredSession(snapshot, lastUsed) { Outputs = outputs };
+    }
+
+    private static void WriteOutputs(Span<byte> span, RecentOutputs? outputs, long position)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(span, outputs?.First ?? position);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], outputs?.Count ?? 0);
+        BinaryPrimitives.WriteInt32LittleEndian(span[12..], outputs?.Width ?? 0);
+        var values = outputs is null ? [] : outputs.Values.Span;
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(span[(OutputsHeaderSize + 4 * i)..], values[i]);
+        }
+    }
+
+    private static RecentOutputs? ReadOutputs(ref ReadOnlySpan<byte> rest)
+    {
+        if (rest.Length < OutputsHeaderSize)
+        {
+            throw new EngineException(EngineErrorCode.MalformedSnapshot, $"a stored session ends {rest.Length} byte(s) into its recent outputs' header; expected {OutputsHeaderSize}.");
+        }
+
+        var first = BinaryPrimitives.ReadInt64LittleEndian(rest);
+        var count = BinaryPrimitives.ReadInt32LittleEndian(rest[8..]);
+        var width = BinaryPrimitives.ReadInt32LittleEndian(rest[12..]);
+        var floats = (long)count * width;
+        if (count < 0 || width < 0 || (count > 0 && width == 0) || 4 * floats > rest.Length - OutputsHeaderSize)
+        {
+            throw new EngineException(EngineErrorCode.MalformedSnapshot,
+                $"a stored session keeps {count} recent output(s) of {width} float(s); expected counts that fit the {rest.Length - OutputsHeaderSize} byte(s) left.");
+        }
+
+        var values = new float[floats];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(rest[(OutputsHeaderSize + 4 * i)..]);
+        }
+
+        rest = rest[(OutputsHeaderSize + 4 * (int)floats)..];
+        return count == 0 ? null : new RecentOutputs(first, width, values);
     }
 }

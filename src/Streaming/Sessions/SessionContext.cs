@@ -6,10 +6,12 @@ using Streaming.Pipeline;
 namespace Streaming.Sessions;
 
 /// <summary>What every session of one engine shares: the pipeline's entry, the model, the rules, the store, the clock, the counters and the log.</summary>
+/// <remarks><c>OutputWidth</c> is the floats of one output step (the model's output size), the row of the outputs a session keeps.</remarks>
 internal sealed record SessionContext(
     ChannelWriter<Element> Pipeline,
     ModelIdentity Model,
     int LayerCount,
+    int OutputWidth,
     SessionRules Rules,
     ISnapshotStore Store,
     SessionClock Clock,

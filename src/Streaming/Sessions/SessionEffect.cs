@@ -1,3 +1,5 @@
+using Streaming.Persistence;
+
 namespace Streaming.Sessions;
 
 /// <summary>
@@ -61,6 +63,27 @@ internal abstract record SessionEffect
 
     /// <summary>End the generation whose element just came back with <paramref name="Error"/>: a close, shutdown or eviction stopped it.</summary>
     public sealed record InterruptGeneration(EngineException Error) : SessionEffect;
+
+    /// <summary>Refuse the caller's resent token with <paramref name="Error"/>, carrying the output kept for position <paramref name="At"/>.</summary>
+    public sealed record RefuseDuplicate(EngineException Error, long At) : SessionEffect;
+
+    /// <summary>
+    /// The caller's resent token at <paramref name="At"/> is a duplicate of one still in the pipeline: refuse it with
+    /// <paramref name="Error"/> and the original's output once that is kept (or without, if it is forgotten first).
+    /// </summary>
+    public sealed record AwaitOriginal(EngineException Error, long At) : SessionEffect;
+
+    /// <summary>
+    /// Keep the outputs of the element that just came back after those kept, forget those before
+    /// <paramref name="From"/>, and answer the duplicates waiting for them.
+    /// </summary>
+    public sealed record KeepOutputs(long From) : SessionEffect;
+
+    /// <summary>Forget every output kept; the next ones kept start at <paramref name="At"/>. Duplicates still waiting are answered without output.</summary>
+    public sealed record ForgetOutputs(long At) : SessionEffect;
+
+    /// <summary>Keep the last <paramref name="Keep"/> of the outputs a loaded session's stored copy kept.</summary>
+    public sealed record ResumeOutputs(RecentOutputs Outputs, int Keep) : SessionEffect;
 
     /// <summary>Send the restore of <paramref name="Snapshot"/> (the state loaded from the store) ahead of everything waiting.</summary>
     public sealed record SendRestore(SessionSnapshot Snapshot) : SessionEffect;

@@ -24,6 +24,9 @@ internal sealed class SessionEntry : IElementOwner
     private Queue<SessionOperation>? _waiting;
     private CloseOperation? _closing;
     private List<TaskCompletionSource<bool>>? _evictions;
+    // The outputs of the most recent tokens, and resent tokens waiting for their original's output (both as the machine says).
+    private OutputWindow? _outputs;
+    private List<Duplicate>? _duplicates;
     private SessionState _state;
     // The effects of the machine's start (the load), performed by Activate once the entry is in the directory.
     private EffectList _starting;
@@ -110,7 +113,7 @@ internal sealed class SessionEntry : IElementOwner
 
         return done.Role switch
         {
-            ElementRole.Operation => SessionEvent.ElementDone.Operation,
+            ElementRole.Operation => SessionEvent.ElementDone.Of(done.Operation!.Command, element.Position),
             ElementRole.Close => SessionEvent.ElementDone.Close,
             ElementRole.StoreSnapshot => SessionEvent.ElementDone.StoreSnapshot,
             _ => SessionEvent.ElementDone.Internal,
@@ -189,6 +192,15 @@ internal sealed class SessionEntry : IElementOwner
                 case Refuse refuse:
                     operation!.Fail(refuse.Error);
                     break;
+                case RefuseDuplicate duplicate:
+                    AnswerDuplicate(new Duplicate(operation!, duplicate.Error, duplicate.At));
+                    break;
+                case AwaitOriginal waiting:
+                    (_duplicates ??= []).Add(new Duplicate(operation!, waiting.Error, waiting.At));
+                    break;
+                case KeepOutputs or ForgetOutputs or ResumeOutputs:
+                    PerformOutputs(effects[i], element);
+                    break;
                 default:
                     PerformLifecycle(effects[i], element, ref after);
                     break;
@@ -196,6 +208,54 @@ internal sealed class SessionEntry : IElementOwner
         }
 
         return retry;
+    }
+
+    private void PerformOutputs(SessionEffect effect, Element? element)
+    {
+        switch (effect)
+        {
+            case KeepOutputs keep:
+                var window = _outputs ??= new OutputWindow(_context.OutputWidth, _context.Rules.KeptOutputs);
+                var steps = Math.Max(1, element!.Steps);
+                window.Append(element.Position - steps, element.Data);
+                window.DropBefore(keep.From);
+                Debug.Assert(window.First == keep.From && window.End == element.Position, "the shell keeps the outputs the machine counts");
+                AnswerDuplicates(before: window.End);
+                break;
+            case ForgetOutputs:
+                _outputs?.Clear();
+                AnswerDuplicates(before: long.MaxValue);
+                break;
+            case ResumeOutputs resume:
+                (_outputs ??= new OutputWindow(_context.OutputWidth, _context.Rules.KeptOutputs)).Load(resume.Outputs, resume.Keep);
+                break;
+        }
+    }
+
+    // Resent tokens whose original has come back: each gets its refusal with the original's output, if still kept.
+    private void AnswerDuplicates(long before)
+    {
+        if (_duplicates is null)
+        {
+            return;
+        }
+
+        foreach (var duplicate in _duplicates.Where(d => d.At < before).ToArray())
+        {
+            _duplicates.Remove(duplicate);
+            AnswerDuplicate(duplicate);
+        }
+
+        if (_duplicates.Count == 0)
+        {
+            _duplicates = null;
+        }
+    }
+
+    private void AnswerDuplicate(Duplicate duplicate)
+    {
+        var output = _outputs?.At(duplicate.At);
+        duplicate.Operation.Fail(output is null ? duplicate.Error : duplicate.Error.WithOutput(new TokenOutput(Id, duplicate.At + 1, output)));
     }
 
     private void PerformLifecycle(SessionEffect effect, Element? element, ref AfterLock after)
@@ -216,7 +276,10 @@ internal sealed class SessionEntry : IElementOwner
                 break;
             case SaveSnapshot save:
                 after.Store = effect;
-                after.Saving = new StoredSession(new SessionSnapshot(_context.Model, element!.Position, element.Collected!), SessionClock.ToTime(save.LastUsed));
+                after.Saving = new StoredSession(new SessionSnapshot(_context.Model, element!.Position, element.Collected!), SessionClock.ToTime(save.LastUsed))
+                {
+                    Outputs = _outputs?.ToRecent(),
+                };
                 break;
             case SaveTombstone tombstone:
                 after.Store = effect;
@@ -266,6 +329,7 @@ internal sealed class SessionEntry : IElementOwner
 
                 _closing?.Fail(fail.Error);
                 _closing = null;
+                FailDuplicates(fail.Error);
                 after.Evictions = _evictions;
                 after.EvictionError = fail.Error;
                 _evictions = null;
@@ -276,9 +340,20 @@ internal sealed class SessionEntry : IElementOwner
         }
     }
 
+    private void FailDuplicates(EngineException error)
+    {
+        foreach (var duplicate in _duplicates ?? [])
+        {
+            duplicate.Operation.Fail(error);
+        }
+
+        _duplicates = null;
+    }
+
     private void LeaveDirectory(EngineException refusal)
     {
         _directory.Remove(this);
+        FailDuplicates(refusal);
         while (_waiting is { Count: > 0 })
         {
             _waiting.Dequeue().Fail(refusal);
@@ -315,6 +390,8 @@ internal sealed class SessionEntry : IElementOwner
     private void StoreCallEnded(SessionEvent result) => Handle(result, null, null);
 
     private readonly record struct InFlight(Element Element, SessionOperation? Operation, ElementRole Role);
+
+    private sealed record Duplicate(SessionOperation Operation, EngineException Error, long At);
 
     /// <summary>What a step leaves to do once the lock is released: the store call it started, and completions.</summary>
     private struct AfterLock

@@ -19,6 +19,15 @@ internal abstract record SessionEvent
     /// <summary>An element of the session has left the pipeline's last stage.</summary>
     public sealed record ElementDone(ElementRole Role) : SessionEvent
     {
+        /// <summary>For a caller's operation: which one it was (null: not said, nothing is kept of it).</summary>
+        public SessionCommand? Command { get; init; }
+
+        /// <summary>For a caller's operation: the position its element carried (the session's position after it).</summary>
+        public long Position { get; init; }
+
+        /// <summary>A caller's <paramref name="command"/> came back at <paramref name="position"/>.</summary>
+        public static ElementDone Of(SessionCommand command, long position) => new(ElementRole.Operation) { Command = command, Position = position };
+
         public static ElementDone Operation { get; } = new(ElementRole.Operation);
 
         public static ElementDone Close { get; } = new(ElementRole.Close);

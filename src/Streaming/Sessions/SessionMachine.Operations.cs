@@ -22,15 +22,15 @@ internal static partial class SessionMachine
             return state with { Waiting = state.Waiting + 1 };
         }
 
-        return Start(sessionId, state, command, ref effects);
+        return Start(rules, sessionId, state, command, ref effects);
     }
 
-    private static SessionState Start(string sessionId, SessionState state, SessionCommand command, ref EffectList effects) =>
+    private static SessionState Start(SessionRules rules, string sessionId, SessionState state, SessionCommand command, ref EffectList effects) =>
         state.Phase == SessionPhase.Open
-            ? StartOpen(sessionId, state, command, ref effects)
+            ? StartOpen(rules, sessionId, state, command, ref effects)
             : StartNotOpen(sessionId, state, command, ref effects);
 
-    private static SessionState StartOpen(string sessionId, SessionState state, SessionCommand command, ref EffectList effects)
+    private static SessionState StartOpen(SessionRules rules, string sessionId, SessionState state, SessionCommand command, ref EffectList effects)
     {
         switch (command)
         {
@@ -38,7 +38,7 @@ internal static partial class SessionMachine
                 effects.Add(new Refuse(SessionErrors.AlreadyOpen(sessionId)));
                 return state;
             case SessionCommand.Push { At: { } at } when at != state.Position:
-                effects.Add(new Refuse(SessionErrors.OutOfPlace(sessionId, state.Position, at, state.Resumed)));
+                effects.Add(OutOfPlace(rules, sessionId, state, at));
                 return state;
             case SessionCommand.Snapshot:
                 return Applied(state, ref effects);
@@ -60,8 +60,28 @@ internal static partial class SessionMachine
                     Changed = true,
                     Resumed = state.Resumed && command is not SessionCommand.Restore,
                     Generating = command is SessionCommand.Generate,
+                    Rebasing = state.Rebasing + (command is SessionCommand.Reset or SessionCommand.Restore ? 1 : 0),
                 };
         }
+    }
+
+    // A token behind the session's position was applied already: its answer carries the output the session kept of it,
+    // once that is back from the pipeline. Kept outputs belong to the stream the session is on only while no rebase is
+    // in flight; a token older than what is kept is refused without it.
+    private static SessionEffect OutOfPlace(SessionRules rules, string sessionId, SessionState state, long at)
+    {
+        var error = SessionErrors.OutOfPlace(sessionId, state.Position, at, state.Resumed);
+        if (at > state.Position || rules.KeptOutputs == 0 || state.Rebasing > 0)
+        {
+            return new Refuse(error);
+        }
+
+        if (at >= state.KeptThrough)
+        {
+            return new AwaitOriginal(error, at);
+        }
+
+        return at >= state.KeptThrough - state.Kept ? new RefuseDuplicate(error, at) : new Refuse(error);
     }
 
     private static SessionState StartNotOpen(string sessionId, SessionState state, SessionCommand command, ref EffectList effects)
@@ -83,6 +103,7 @@ internal static partial class SessionMachine
                 {
                     Phase = SessionPhase.Open,
                     Position = PositionAfter(0, command),
+                    Rebasing = state.Rebasing + 1,
                     Changed = true,
                     Resumed = false,
                     HasSlots = true,

@@ -66,8 +66,8 @@ internal static partial class SessionMachine
         state = happened switch
         {
             SessionCommand command => Submit(rules, sessionId, state, command, now, ref effects),
-            SessionEvent.Dequeued dequeued => Start(sessionId, state with { Waiting = state.Waiting - 1 }, dequeued.Command, ref effects),
-            SessionEvent.ElementDone done => OnElementDone(state, done.Role, now, ref effects),
+            SessionEvent.Dequeued dequeued => Start(rules, sessionId, state with { Waiting = state.Waiting - 1 }, dequeued.Command, ref effects),
+            SessionEvent.ElementDone done => OnElementDone(rules, state, done, now, ref effects),
             SessionEvent.GenerationStepDone step => OnGenerationStepDone(sessionId, state, step.Continues, now, ref effects),
             SessionEvent.Loaded loaded => OnLoaded(rules, state, loaded.Stored, now, ref effects),
             SessionEvent.LoadFailed failed => OnLoadFailed(state, failed.Why, ref effects),
@@ -105,14 +105,14 @@ internal static partial class SessionMachine
         return state;
     }
 
-    private static SessionState OnElementDone(SessionState state, ElementRole role, long now, ref EffectList effects)
+    private static SessionState OnElementDone(SessionRules rules, SessionState state, SessionEvent.ElementDone done, long now, ref EffectList effects)
     {
         state = state with { InFlight = state.InFlight - 1 };
-        switch (role)
+        switch (done.Role)
         {
             case ElementRole.Operation:
                 effects.Add(Reply);
-                return state with { LastUsed = now };
+                return KeepOutputsOf(rules, state with { LastUsed = now }, done, ref effects);
             case ElementRole.Close:
                 // Answered in Closing once the stored copy is gone (Settle).
                 return state with { LastUsed = now };
@@ -126,6 +126,38 @@ internal static partial class SessionMachine
             case ElementRole.StoreSnapshot:
                 // A checkpoint overtaken by a close (or a drop): the session's state must not be saved.
                 return state with { SnapshotForStore = false };
+            default:
+                return state;
+        }
+    }
+
+    // Outputs are kept in the pipeline's order, as their elements come back: a rebase (open, reset, restore) starts
+    // afresh at its position, and tokens and replays add theirs, the oldest forgotten beyond the rules' number.
+    private static SessionState KeepOutputsOf(SessionRules rules, SessionState state, SessionEvent.ElementDone done, ref EffectList effects)
+    {
+        switch (done.Command)
+        {
+            case SessionCommand.Open or SessionCommand.Reset or SessionCommand.Restore:
+                if (rules.KeptOutputs > 0)
+                {
+                    effects.Add(new ForgetOutputs(done.Position));
+                }
+
+                return state with { Rebasing = state.Rebasing - 1, Kept = 0, KeptThrough = done.Position };
+            case SessionCommand.Push or SessionCommand.Replay when rules.KeptOutputs > 0:
+                var steps = done.Command is SessionCommand.Replay replay ? replay.Steps : 1;
+                var first = done.Position - steps;
+                var kept = state.Kept;
+                if (first != state.KeptThrough)
+                {
+                    // Not after the outputs kept (they belong to a stream the session left): start afresh here.
+                    effects.Add(new ForgetOutputs(first));
+                    kept = 0;
+                }
+
+                kept = (int)Math.Min(kept + (long)steps, rules.KeptOutputs);
+                effects.Add(new KeepOutputs(done.Position - kept));
+                return state with { Kept = kept, KeptThrough = done.Position };
             default:
                 return state;
         }
@@ -166,6 +198,13 @@ internal static partial class SessionMachine
 
         // Operations that waited follow the restore in the pipeline.
         effects.Add(new SendRestore(snapshot));
+        var outputs = stored.Outputs;
+        var kept = outputs is not null && outputs.End == snapshot.Position ? Math.Min(outputs.Count, rules.KeptOutputs) : 0;
+        if (kept > 0)
+        {
+            effects.Add(new ResumeOutputs(outputs!, kept));
+        }
+
         if (!state.WasPassivated)
         {
             effects.Add(Count.Of(SessionCounter.Opened));
@@ -175,6 +214,8 @@ internal static partial class SessionMachine
         {
             Phase = SessionPhase.Open,
             Position = snapshot.Position,
+            KeptThrough = snapshot.Position,
+            Kept = kept,
             InFlight = state.InFlight + 1,
             Stored = true,
             Changed = false,

@@ -12,6 +12,18 @@ internal readonly record struct SessionState
     /// <summary>Tokens consumed: the position the next token has.</summary>
     public long Position { get; init; }
 
+    /// <summary>
+    /// The position after the last output the session keeps: outputs are kept as their elements come back, so the
+    /// tokens from here to <see cref="Position"/> are in the pipeline (unless a rebase is, see <see cref="Rebasing"/>).
+    /// </summary>
+    public long KeptThrough { get; init; }
+
+    /// <summary>How many outputs the session keeps, those of the positions just before <see cref="KeptThrough"/>.</summary>
+    public int Kept { get; init; }
+
+    /// <summary>Open, reset and restore elements in the pipeline: until they are back, the outputs kept are of a stream the session has left.</summary>
+    public int Rebasing { get; init; }
+
     /// <summary>Elements of this session in the pipeline (its operations' and its own).</summary>
     public int InFlight { get; init; }
 

@@ -27,6 +27,8 @@ from .errors import (
     SessionAlreadyOpenError,
     SessionExpiredError,
     StoreFailedError,
+    NotReadyError,
+    SessionUnavailableError,
     StreamingError,
     TokensNotSupportedError,
     TooManySessionsError,
@@ -46,6 +48,6 @@ __all__ = [
     "ErrorCode", "ExportError", "Exported", "InvalidInputError", "InvalidStateError", "LocalServer",
     "MalformedSnapshotError", "ModelMismatchError", "Output", "PositionAheadError", "ProtocolError",
     "ProtocolViolation", "ServerError", "SessionAlreadyOpenError", "SessionExpiredError", "Snapshot",
-    "StoreFailedError", "StreamingError", "TokensNotSupportedError", "TooManySessionsError",
+    "StoreFailedError", "NotReadyError", "SessionUnavailableError", "StreamingError", "TokensNotSupportedError", "TooManySessionsError",
     "TooManyTokensInFlightError", "UnknownSessionError", "Welcome", "export", "serve",
 ]

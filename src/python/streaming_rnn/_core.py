@@ -139,7 +139,7 @@ class ConnectionCore:
         return [(r, None, error) for r in requests]
 
     def _error(self, frame: p.ErrorFrame) -> Tuple[List[bytes], List[Completion]]:
-        error = server_error(frame.code, frame.message, frame.session, frame.sequence, frame.position)
+        error = server_error(frame.code, frame.message, frame.session, frame.sequence, frame.position, frame.output)
         if error.ends_connection:
             return [], self.fail_all(ConnectionLost("the server ended the connection", error))
         request = self._pending.get(frame.sequence)

@@ -27,6 +27,8 @@ class ErrorCode(IntEnum):
     DUPLICATE_TOKEN = 10
     POSITION_AHEAD = 11
     STORE_FAILED = 12
+    NOT_READY = 13
+    SESSION_UNAVAILABLE = 14
     FRAME_TOO_LARGE = 100
     TRUNCATED_FRAME = 101
     UNKNOWN_FRAME_TYPE = 102
@@ -55,15 +57,19 @@ class ServerError(StreamingError):
 
     Attributes: ``code`` (int), ``message`` (the server's text), ``session`` (empty for a connection-level
     error), ``sequence`` (the refused frame's sequence number; 0 when the server could not read it) and
-    ``position`` (the session's position for DuplicateToken and PositionAhead, else None).
+    ``position`` (the session's position for DuplicateToken and PositionAhead, the token's own for
+    SessionUnavailable, else None) and ``output`` (DuplicateToken: the token's original output as a float32 array,
+    when the server still kept it, else None).
     """
 
-    def __init__(self, code: int, message: str, session: str = "", sequence: int = 0, position: Optional[int] = None):
+    def __init__(self, code: int, message: str, session: str = "", sequence: int = 0, position: Optional[int] = None,
+                 output=None):
         self.code = code
         self.message = message
         self.session = session
         self.sequence = sequence
         self.position = position
+        self.output = output
         try:
             name = ErrorCode(code).name
         except ValueError:
@@ -117,7 +123,9 @@ class MalformedSnapshotError(ServerError, ValueError):
 
 
 class DuplicateTokenError(ServerError):
-    """10: the token's position is below the session's: it was applied already. ``position`` is the next one the session accepts."""
+    """10: the token's position is below the session's: it was applied already. ``position`` is the next one the session
+    accepts; ``output`` is the token's original output when the server kept it (its most recent tokens'), so a resend
+    after lost answers still delivers every output."""
 
 
 class PositionAheadError(ServerError):
@@ -126,6 +134,14 @@ class PositionAheadError(ServerError):
 
 class StoreFailedError(ServerError):
     """12: the server's snapshot store failed; the message says what became of the request."""
+
+
+class NotReadyError(ServerError):
+    """13: the server is not ready (a cluster node not yet joined, or leaving); nothing was applied. Retry later or elsewhere."""
+
+
+class SessionUnavailableError(ServerError):
+    """14: the session's owner did not answer before the token's deadline (its shard is moving). Resend from ``position`` later."""
 
 
 class ProtocolError(ServerError):
@@ -153,15 +169,18 @@ _BY_CODE = {
     ErrorCode.DUPLICATE_TOKEN: DuplicateTokenError,
     ErrorCode.POSITION_AHEAD: PositionAheadError,
     ErrorCode.STORE_FAILED: StoreFailedError,
+    ErrorCode.NOT_READY: NotReadyError,
+    ErrorCode.SESSION_UNAVAILABLE: SessionUnavailableError,
     ErrorCode.TOO_MANY_SESSIONS: TooManySessionsError,
     ErrorCode.TOO_MANY_TOKENS_IN_FLIGHT: TooManyTokensInFlightError,
 }
 
 
-def server_error(code: int, message: str, session: str = "", sequence: int = 0, position: Optional[int] = None) -> ServerError:
+def server_error(code: int, message: str, session: str = "", sequence: int = 0, position: Optional[int] = None,
+                 output=None) -> ServerError:
     """The ServerError subclass for ``code``: the class of the table above, ProtocolError for other codes from 100, else ServerError."""
     cls = _BY_CODE.get(code) or (ProtocolError if code >= 100 else ServerError)
-    return cls(code, message, session, sequence, position)
+    return cls(code, message, session, sequence, position, output)
 
 
 class ConnectionFailed(StreamingError, ConnectionError):

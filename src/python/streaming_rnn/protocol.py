@@ -82,7 +82,8 @@ class ErrorFrame:
     session: str
     code: int
     message: str
-    position: Optional[int]  # present exactly for codes 10 and 11
+    position: Optional[int]  # present exactly for codes 10, 11 and 14
+    output: Optional[np.ndarray] = None  # DuplicateToken only: the token's original output, when the server kept it
 
 
 @dataclass(frozen=True)
@@ -320,8 +321,9 @@ def _error(r: _Reader) -> ErrorFrame:
     sequence, session = r.header()
     code = r.u16("code")
     message = r.str16("message")
-    position = r.position() if code in (10, 11) else None
-    return ErrorFrame(sequence, session, code, message, position)
+    position = r.position() if code in (10, 11, 14) else None
+    output = r.f32s(r.u32("original output count"), "original output") if code == 10 and r.at < len(r.body) else None
+    return ErrorFrame(sequence, session, code, message, position, output)
 
 
 def _output(r: _Reader) -> OutputFrame:

@@ -83,6 +83,8 @@ def test_positions_refuse_duplicates_and_gaps_and_carry_the_sessions_position(se
     with pytest.raises(DuplicateTokenError) as duplicate:
         client.push("positions", x[1], position=1)
     assert (duplicate.value.code, duplicate.value.position) == (10, 3)
+    # The resend carries the output the token got the first time, bit for bit.
+    assert duplicate.value.output.tobytes() == outputs[1].tobytes()
     with pytest.raises(PositionAheadError) as ahead:
         client.push("positions", x[4], position=4)
     assert (ahead.value.code, ahead.value.position) == (11, 3)

@@ -41,6 +41,11 @@ def test_the_documented_duplicate_token_error_decodes_with_its_position():
     assert p.decode(frame[4:]) == p.ErrorFrame(sequence=5, session="a", code=10, message="x", position=3)
 
 
+def test_the_documented_duplicate_token_error_with_its_original_output_decodes_with_both():
+    decoded = p.decode(documented("with the token's original output `[1.0]`:")[4:])
+    assert (decoded.code, decoded.position, decoded.output.tolist()) == (10, 3, [1.0])
+
+
 def test_every_client_frame_has_its_documented_fields():
     header = struct.pack("<QB", 7, 1) + b"s"
     assert p.encode_open(7, b"s", "m", np.array([1.0], np.float32), NO_STATE) == \

@@ -30,6 +30,7 @@ public sealed class FrameLayoutTests
         { "09000000 | 04 | FFFFFFFFFFFFFFFF", new PongFrame(ulong.MaxValue) },
         { "0F000000 | 05 | 0000000000000000 | 00 | 6400 | 0100 78", new ErrorFrame("", 0, 100, "x") },
         { "18000000 | 05 | 0500000000000000 | 0161 | 0A00 | 0100 78 | 0300000000000000", new ErrorFrame("a", 5, 10, "x") { Position = 3 } },
+        { "20000000 | 05 | 0500000000000000 | 0161 | 0A00 | 0100 78 | 0300000000000000 | 01000000 0000803F", new ErrorFrame("a", 5, 10, "x") { Position = 3, Output = new[] { 1f } } },
         { "17000000 | 05 | 0500000000000000 | 0161 | 0B00 | 0000 | FFFFFFFFFFFFFF7F", new ErrorFrame("a", 5, 11, "") { Position = long.MaxValue } },
         { "1A000000 | 10 | 0100000000000000 | 0161 | 0100 6D | 01000000 0000803F | 00000000",
             new OpenFrame("a", 1, "m", new[] { 1f }) },

@@ -49,8 +49,10 @@ public sealed class PositionFieldTests
         { "duplicate without its position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(10), Raw.U16(1), new byte[] { 0x78 }), "the frame ends 0 byte(s) into the session position, which needs 8 byte(s)." },
         { "ahead with a cut position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(11), Raw.U16(0), new byte[5]), "the frame ends 5 byte(s) into the session position, which needs 8 byte(s)." },
         { "ahead with a negative position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(11), Raw.U16(0), Raw.I64(-3)), "the session position is -3; expected 0 or more." },
-        { "duplicate with bytes after its position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(10), Raw.U16(0), Raw.I64(3), new byte[1]), "1 byte(s) follow the last field" },
-        { "position on an InvalidInput error", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(1), Raw.U16(1), new byte[] { 0x78 }, Raw.I64(3)), "8 byte(s) follow the message of an Error with code 1; only DuplicateToken (10) and PositionAhead (11) carry a position after it." },
+        { "duplicate with a cut output after its position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(10), Raw.U16(0), Raw.I64(3), new byte[1]), "the frame ends 1 byte(s) into the original output float count" },
+        { "duplicate with bytes after its output", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(10), Raw.U16(0), Raw.I64(3), Raw.U32(0), new byte[1]), "1 byte(s) follow the last field" },
+        { "ahead with bytes after its position", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(11), Raw.U16(0), Raw.I64(3), new byte[1]), "1 byte(s) follow the last field" },
+        { "position on an InvalidInput error", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(1), Raw.U16(1), new byte[] { 0x78 }, Raw.I64(3)), "8 byte(s) follow the message of an Error with code 1; only DuplicateToken (10), PositionAhead (11) and SessionUnavailable (14) carry a position after it." },
         { "position on a StoreFailed error", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(12), Raw.U16(0), Raw.I64(3)), "8 byte(s) follow the message of an Error with code 12" },
         { "position on a protocol error", Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(103), Raw.U16(0), Raw.I64(0)), "follow the message of an Error with code 103" },
     };
@@ -125,9 +127,33 @@ public sealed class PositionFieldTests
     }
 
     [Fact]
-    public void Only_duplicate_token_and_position_ahead_carry_a_position()
+    public void Only_duplicate_token_position_ahead_and_session_unavailable_carry_a_position()
     {
         var carrying = Enumerable.Range(0, 65536).Where(code => ErrorFrame.CarriesPosition((ushort)code));
-        Assert.Equal(new[] { 10, 11 }, carrying);
+        Assert.Equal(new[] { 10, 11, 14 }, carrying);
+    }
+
+    [Fact]
+    public void A_duplicate_refusal_carries_the_original_output_after_the_position_and_only_a_duplicate_may()
+    {
+        var engine = new EngineException(EngineErrorCode.DuplicateToken, "applied already", "s") { Position = 17, Output = new TokenOutput("s", 3, new[] { 0.5f, -0f }) };
+        var error = EngineRefusal.Frame("s", 4, engine);
+        var decoded = (ErrorFrame)_codec.Decode(_codec.Encode(error));
+
+        Assert.Equal((17L, 2), (decoded.Position!.Value, decoded.Output!.Value.Length));
+        Assert.Equal(new[] { 0.5f, -0f }.Select(BitConverter.SingleToInt32Bits), decoded.Output.Value.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Contains("an Error with code 11 carries no output", NotEncoded(new ErrorFrame("a", 1, 11, "m") { Position = 3, Output = new float[] { 1 } }).Message, StringComparison.Ordinal);
+        var outputOnAhead = Raw.Frame(0x05, Raw.Header(1, "a"), Raw.U16(11), Raw.U16(1), new byte[] { 0x78 }, Raw.I64(3), Raw.U32(0));
+        Assert.Equal(ProtocolErrorCode.MalformedFrame, Assert.Throws<ProtocolException>(() => _codec.Decode(outputOnAhead)).Code);
+    }
+
+    [Fact]
+    public void A_long_message_is_cut_so_that_a_duplicates_output_still_fits()
+    {
+        var codec = new FrameCodec(new ProtocolLimits { MaxFrameBytes = 1024 });
+        var output = Enumerable.Range(0, 100).Select(i => (float)i).ToArray();
+        var bytes = codec.Encode(new ErrorFrame("s", 1, 10, new string('m', 5000)) { Position = 99, Output = output });
+        Assert.InRange(bytes.Length, 0, 1024);
+        Assert.Equal(output, ((ErrorFrame)codec.Decode(bytes)).Output!.Value.ToArray());
     }
 }

@@ -134,11 +134,14 @@ internal static class SampleFrames
             TimeSpan.FromMilliseconds(random.Next()), random.NextDouble(), kernels);
     }
 
-    /// <summary>An Error of a random code; DuplicateToken and PositionAhead (often drawn) carry a position.</summary>
+    /// <summary>An Error of a random code; DuplicateToken, PositionAhead and SessionUnavailable (often drawn) carry a position, a DuplicateToken sometimes an output.</summary>
     private static ErrorFrame RandomError(Random random, string session, ulong sequence)
     {
-        var code = random.Next(4) == 0 ? (ushort)(10 + random.Next(2)) : (ushort)random.Next(65536);
+        var code = random.Next(4) == 0 ? new ushort[] { 10, 11, 14 }[random.Next(3)] : (ushort)random.Next(65536);
         var error = new ErrorFrame(session, sequence, code, new string('m', random.Next(300)));
-        return ErrorFrame.CarriesPosition(code) ? error with { Position = random.NextInt64(long.MaxValue) } : error;
+        error = ErrorFrame.CarriesPosition(code) ? error with { Position = random.NextInt64(long.MaxValue) } : error;
+        return code == 10 && random.Next(2) == 0
+            ? error with { Output = Enumerable.Range(0, random.Next(1, 20)).Select(_ => random.NextSingle()).ToArray() }
+            : error;
     }
 }

@@ -60,6 +60,9 @@ public sealed class ResendTests
         Assert.False(duplicate.ConnectionLost);
         Assert.Contains("position 2", duplicate.Message, StringComparison.Ordinal);
         Assert.Equal((SessionErrorCode.DuplicateToken, 5L), (duplicateOfLast.SessionCode!.Value, duplicateOfLast.Position!.Value));
+        // Each carries the output its token got the first time, bit for bit: an answer lost with a connection is given again.
+        Assert.Equal(Bits(reference[2]), duplicate.Output!.Value.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(Bits(reference[4]), duplicateOfLast.Output!.Value.ToArray().Select(BitConverter.SingleToInt32Bits));
 
         for (var t = 5; t < 10; t++)
         {
@@ -224,7 +227,7 @@ public sealed class ResendTests
         var error = await raw.ReadErrorAsync();
 
         Assert.Equal(0L, output.Position);
-        Assert.Equal(("a", 3UL, (ushort)EngineErrorCode.DuplicateToken, (long?)1L), (error.Session, error.Sequence, error.Code, error.Position));
+        Assert.Equal(("a", 3UL, (ushort)SessionErrorCode.DuplicateToken, (long?)1L), (error.Session, error.Sequence, error.Code, error.Position));
     }
 
     [Fact]

@@ -49,6 +49,15 @@ public sealed class StatusTests
     }
 
     [Fact]
+    public async Task A_status_says_not_ready_while_the_servers_sessions_do_not_serve_as_a_cluster_node_that_has_not_joined()
+    {
+        await using var scope = await ServiceScope.StartAsync(Mixed, ready: false);
+        await using var client = await StreamingClient.ConnectAsync("127.0.0.1", scope.Port);
+
+        Assert.False((await client.StatusAsync()).Ready);
+    }
+
+    [Fact]
     public async Task A_status_carries_rejected_and_unused_paths_with_their_verdicts_and_a_failed_path_as_infinite()
     {
         await using var scope = await ServiceScope.StartAsync(Mixed);
@@ -212,7 +221,7 @@ public sealed class StatusTests
 
         public int Port => _server.Endpoint.Port;
 
-        public static async Task<ServiceScope> StartAsync(KernelReport kernels, ProtocolLimits? limits = null)
+        public static async Task<ServiceScope> StartAsync(KernelReport kernels, ProtocolLimits? limits = null, bool ready = true)
         {
             var weights = ModelWeights.CreateRandom(ServerScope.SmallLstm, seed: 7);
             var system = ActorSystem.Create("status-test", "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off");
@@ -220,7 +229,7 @@ public sealed class StatusTests
             {
                 var engine = await RecurrentEngine.StartAsync(system, ModelIdentity.Of("test-model", weights), weights);
                 var options = ServerOptions.Default with { Host = "127.0.0.1", Port = 0, Limits = limits ?? ProtocolLimits.Default };
-                return new ServiceScope(system, engine, await StreamingServer.StartAsync(system, new ReportingService(engine, kernels), options));
+                return new ServiceScope(system, engine, await StreamingServer.StartAsync(system, new ReportingService(engine, kernels) { IsReady = ready }, options));
             }
             catch
             {
@@ -251,6 +260,8 @@ public sealed class StatusTests
         public ModelSpec Spec => inner.Spec;
 
         public KernelReport Kernels => kernels;
+
+        public bool IsReady { get; init; } = true;
 
         public Task OpenAsync(string sessionId, InitialState? initialState = null) => inner.OpenAsync(sessionId, initialState);
 

@@ -31,6 +31,50 @@ public sealed class ClusterConfigTests
         Assert.Equal("rnn-sessions", config.GetString("akka.actor.serialization-bindings.\"Streaming.Cluster.ISessionMessage, Streaming\""));
     }
 
+    [Fact]
+    public async Task A_node_reads_sharding_and_distributed_data_messages_before_its_own_sharding_has_started()
+    {
+        // Another node's shard region and replicator send to a node that joined but has not started its sharding yet
+        // (serve starts it after the engine and its kernel check): each message must deserialize there all the same.
+        var settings = new ClusterNodeSettings { SystemName = "serializers", Port = 0 };
+        var sender = Akka.Actor.ActorSystem.Create("serializers", ClusterConfig.Create(settings));
+        var receiver = Akka.Actor.ActorSystem.Create("serializers", ClusterConfig.Create(settings));
+        try
+        {
+            _ = Akka.Cluster.Sharding.ClusterSharding.Get(sender);
+            _ = Akka.DistributedData.DistributedData.Get(sender);
+            var messages = new object[]
+            {
+                new Akka.Cluster.Sharding.ShardRegion.StartEntity("session-1"),
+                new Akka.DistributedData.Get(new Akka.DistributedData.ORSetKey<string>("key"), Akka.DistributedData.ReadLocal.Instance),
+                Akka.DistributedData.ORSet<string>.Empty,
+            };
+            foreach (var message in messages)
+            {
+                var serializer = sender.Serialization.FindSerializerFor(message);
+                var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+                var read = receiver.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+                Assert.Equal(message.GetType(), read.GetType());
+            }
+
+            Assert.Equal(new[] { 13, 12, 11 }, messages.Select(m => sender.Serialization.FindSerializerFor(m).Identifier));
+        }
+        finally
+        {
+            await Task.WhenAll(sender.Terminate(), receiver.Terminate());
+        }
+    }
+
+    [Fact]
+    public void Membership_and_remoting_run_on_threads_of_their_own()
+    {
+        var config = ClusterConfig.Create(new ClusterNodeSettings());
+        Assert.Equal("akka.actor.rnn-cluster-dispatcher", config.GetString("akka.cluster.use-dispatcher"));
+        Assert.Equal("akka.actor.rnn-remote-dispatcher", config.GetString("akka.remote.use-dispatcher"));
+        Assert.Equal("fork-join-executor", config.GetString("akka.actor.rnn-cluster-dispatcher.executor"));
+        Assert.Equal("fork-join-executor", config.GetString("akka.actor.rnn-remote-dispatcher.executor"));
+    }
+
     [Theory]
     [InlineData("port", "Port is 70000")]
     [InlineData("seed", "the seed node 'nohost'")]

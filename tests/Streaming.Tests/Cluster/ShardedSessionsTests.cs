@@ -247,18 +247,87 @@ public sealed class ShardedSessionsTests
     }
 
     [Fact]
-    public async Task A_call_that_gets_no_answer_fails_with_a_clear_error()
+    public async Task A_node_that_has_not_joined_its_cluster_is_not_ready_and_refuses_every_operation_NotReady_at_once()
     {
         var (identity, weights) = TestModels.Create(TestModels.Gru2);
-        // A node that never joins a cluster has no shard coordinator: its region can place no session.
+        // A node that never joins a cluster has no shard coordinator: its region could place no session.
         var settings = TestCluster.Settings(0, 1) with { SeedNodes = [] };
         await using var node = await TestCluster.Node.StartAsync(settings, identity, weights, new EngineOptions(),
-            new ShardingOptions { AskTimeout = TimeSpan.FromMilliseconds(500) });
-        var error = await Assert.ThrowsAsync<EngineException>(() => node.Sessions.OpenAsync("lonely"));
-        Assert.Equal(EngineErrorCode.EngineStopped, error.Code);
-        Assert.Equal("lonely", error.SessionId);
-        Assert.Contains("no answer from the node that owns the session within 0.5 s", error.Message, StringComparison.Ordinal);
-        Assert.Contains("may or may not have been applied", error.Message, StringComparison.Ordinal);
+            new ShardingOptions { AskTimeout = TimeSpan.FromSeconds(30) });
+
+        Assert.False(node.Sessions.IsReady);
+        Assert.False(((ISessionService)node.Sessions).IsReady);
+        var open = await Assert.ThrowsAsync<EngineException>(() => node.Sessions.OpenAsync("lonely"));
+        var push = await Assert.ThrowsAsync<EngineException>(() => node.Sessions.PushAsync("lonely", Token.Vector(new float[TestModels.Gru2.InputSize]) with { At = 0 }));
+        Assert.Equal((EngineErrorCode.NotReady, EngineErrorCode.NotReady), (open.Code, push.Code));
+        Assert.Equal("lonely", open.SessionId);
+        Assert.Contains("this node is not ready to serve sessions (it has not joined its cluster yet); nothing was applied", open.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_joined_node_says_it_is_ready_once_its_shard_region_serves()
+    {
+        var (identity, weights) = TestModels.Create(TestModels.Gru2);
+        var port = TestCluster.FreePorts(1)[0];
+        await using var node = await TestCluster.Node.StartAsync(TestCluster.Settings(port, port), identity, weights, new EngineOptions(), null);
+
+        await node.Sessions.WhenReady.WaitAsync(TestCluster.Patience);
+
+        Assert.True(node.Sessions.IsReady);
+        Assert.Contains("the shard coordinator lists its region (1 region(s))", node.Sessions.Readiness, StringComparison.Ordinal);
+        await node.Sessions.OpenAsync("a");
+        Assert.Equal(1, (await node.Sessions.PushAsync("a", Token.Vector(new float[TestModels.Gru2.InputSize]) with { At = 0 })).Position);
+    }
+
+    [Fact]
+    public async Task A_positioned_token_its_owner_never_answers_is_resent_until_its_deadline_then_refused_SessionUnavailable_with_its_position()
+    {
+        var (identity, weights) = TestModels.Create(TestModels.Gru2);
+        var port = TestCluster.FreePorts(1)[0];
+        // The owner cannot answer: the session's load never ends while the test holds it (as a shard that is moving).
+        var store = new HeldLoadStore();
+        var node = await TestCluster.Node.StartAsync(TestCluster.Settings(port, port), identity, weights, new EngineOptions { Store = store },
+            new ShardingOptions { AskTimeout = TimeSpan.FromSeconds(1.5), ResendAfter = TimeSpan.FromMilliseconds(200) });
+        try
+        {
+            await node.Sessions.WhenReady.WaitAsync(TestCluster.Patience);
+            var token = Token.Vector(new float[TestModels.Gru2.InputSize]);
+
+            var positioned = await Assert.ThrowsAsync<EngineException>(() => node.Sessions.PushAsync("moving", token with { At = 7 }));
+            var anywhere = await Assert.ThrowsAsync<EngineException>(() => node.Sessions.PushAsync("moving-too", token));
+
+            Assert.Equal((EngineErrorCode.SessionUnavailable, 7L, "moving"), (positioned.Code, positioned.Position!.Value, positioned.SessionId!));
+            Assert.Contains("Resend from position 7", positioned.Message, StringComparison.Ordinal);
+            Assert.Contains("though the token was sent", positioned.Message, StringComparison.Ordinal);
+            // Without a position it may have been applied: never resent, and not said to be safe to resend.
+            Assert.Equal((EngineErrorCode.EngineStopped, (long?)null), (anywhere.Code, anywhere.Position));
+            Assert.Contains("may or may not have been applied", anywhere.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            store.Release();
+            await node.DisposeAsync();
+        }
+    }
+
+    /// <summary>An in-memory store whose loads wait until <see cref="Release"/>.</summary>
+    private sealed class HeldLoadStore : Streaming.Persistence.ISnapshotStore
+    {
+        private readonly Streaming.Persistence.InMemorySnapshotStore _inner = new();
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _released.TrySetResult();
+
+        public async Task<Streaming.Persistence.StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default)
+        {
+            await _released.Task.ConfigureAwait(false);
+            return await _inner.LoadAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        }
+
+        public Task SaveAsync(string sessionId, Streaming.Persistence.StoredSession stored, CancellationToken cancellationToken = default) =>
+            _inner.SaveAsync(sessionId, stored, cancellationToken);
+
+        public Task DeleteAsync(string sessionId, CancellationToken cancellationToken = default) => _inner.DeleteAsync(sessionId, cancellationToken);
     }
 
     private static async Task<float[][][]> SingleEngineOutputsAsync(ModelIdentity identity, Cells.Weights.ModelWeights weights, Token[][] sequences)

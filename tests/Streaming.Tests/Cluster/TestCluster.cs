@@ -59,14 +59,14 @@ internal sealed class TestCluster : IAsyncDisposable
                 foreach (var node in nodes)
                 {
                     if (Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) != count
-                        || (await node.Sessions.RegionsAsync()).Count != count)
+                        || (await node.Sessions.RegionsAsync()).Count != count || !node.Sessions.IsReady)
                     {
                         return false;
                     }
                 }
 
                 return true;
-            }, $"{count} nodes up with their shard regions registered");
+            }, $"{count} nodes up with their shard regions registered, each ready");
             return cluster;
         }
         catch
@@ -116,7 +116,7 @@ internal sealed class TestCluster : IAsyncDisposable
         await Task.WhenAll(Nodes.Select(n => n.DisposeAsync().AsTask()));
     }
 
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         try

@@ -57,6 +57,41 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task After_a_crash_tokens_applied_and_checkpointed_whose_answers_were_lost_are_answered_with_their_original_outputs()
+    {
+        var spec = TestModels.Lstm2;
+        var (identity, weights) = TestModels.Create(spec);
+        var tokens = TestModels.RandomSequence(spec, new Random(6), 12);
+        // Saved as bytes, so the outputs go through the stored format as they do in a database.
+        var store = new FreezableStore { AsBytes = true };
+        var options = new EngineOptions { Store = store, CheckpointEvery = TimeSpan.FromMilliseconds(20) };
+
+        var first = await EngineScope.StartAsync(identity, weights, options);
+        await first.Engine.OpenAsync("a");
+        // The node applied and checkpointed these, but (as far as the client knows) their answers never left it.
+        var lost = new float[10][];
+        for (var t = 0; t < 10; t++)
+        {
+            lost[t] = (await first.Engine.PushAsync("a", tokens[t] with { At = t })).Output.ToArray();
+        }
+
+        await Eventually(async () => (await store.LoadAsync("a"))?.Snapshot?.Position == 10 && first.Engine.Statistics.CheckpointsSaved >= 1, "a checkpoint at position 10");
+        await first.System.Terminate();
+
+        await using var second = await EngineScope.StartAsync(identity, weights, options);
+        for (var t = 0; t < 10; t++)
+        {
+            var duplicate = await Assert.ThrowsAsync<EngineException>(() => second.Engine.PushAsync("a", tokens[t] with { At = t }));
+            Assert.Equal((EngineErrorCode.DuplicateToken, 10L), (duplicate.Code, duplicate.Position!.Value));
+            var output = Assert.IsType<TokenOutput>(duplicate.Output);
+            Assert.Equal(("a", t + 1L), (output.SessionId, output.Position));
+            Assert.Equal(lost[t], output.Output.ToArray());
+        }
+
+        Assert.Equal(11, (await second.Engine.PushAsync("a", tokens[10] with { At = 10 })).Position);
+    }
+
+    [Fact]
     public async Task A_resident_session_idle_past_its_time_to_live_expires_and_its_next_operation_says_so()
     {
         var (identity, weights) = TestModels.Create(TestModels.Gru2);
@@ -225,8 +260,11 @@ public sealed class DurabilityTests
 
         public void Thaw() => _frozen = false;
 
+        /// <summary>Whether what is saved goes through <see cref="StoredSession.ToBytes"/> and back, as a database keeps it.</summary>
+        public bool AsBytes { get; init; }
+
         public Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default) =>
-            _frozen ? Task.CompletedTask : _inner.SaveAsync(sessionId, stored, cancellationToken);
+            _frozen ? Task.CompletedTask : _inner.SaveAsync(sessionId, AsBytes ? StoredSession.FromBytes(stored.ToBytes()) : stored, cancellationToken);
 
         public Task<StoredSession?> LoadAsync(string sessionId, CancellationToken cancellationToken = default) => _inner.LoadAsync(sessionId, cancellationToken);
 

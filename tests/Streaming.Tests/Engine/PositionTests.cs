@@ -26,6 +26,57 @@ public sealed class PositionTests
     }
 
     [Fact]
+    public async Task A_resent_token_is_refused_DuplicateToken_with_its_original_output_while_the_session_keeps_it()
+    {
+        await using var scope = await EngineScope.StartAsync(TestModels.Lstm2, new EngineOptions { KeptOutputs = 3 });
+        var tokens = TestModels.RandomSequence(TestModels.Lstm2, new Random(9), 6);
+        await scope.Engine.OpenAsync("a");
+        var outputs = new float[tokens.Length][];
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            outputs[t] = (await scope.Engine.PushAsync("a", At(tokens[t], t))).Output.ToArray();
+        }
+
+        foreach (var resent in new[] { 3, 5, 4 })
+        {
+            var duplicate = await Refused(scope.Engine.PushAsync("a", At(tokens[resent], resent)));
+            Assert.Equal((EngineErrorCode.DuplicateToken, 6L), (duplicate.Code, duplicate.Position!.Value));
+            Assert.Equal(("a", resent + 1L), (duplicate.Output!.SessionId, duplicate.Output.Position));
+            Assert.Equal(outputs[resent], duplicate.Output.Output.ToArray());
+        }
+
+        // Older than the three kept: refused all the same, without an output.
+        var old = await Refused(scope.Engine.PushAsync("a", At(tokens[2], 2)));
+        Assert.Equal((EngineErrorCode.DuplicateToken, (TokenOutput?)null), (old.Code, old.Output));
+    }
+
+    [Fact]
+    public async Task A_token_resent_while_its_original_is_in_the_pipeline_gets_the_originals_output_once_computed()
+    {
+        await using var scope = await EngineScope.StartAsync(TestModels.Lstm2);
+        var tokens = TestModels.RandomSequence(TestModels.Lstm2, new Random(10), 40);
+        await scope.Engine.OpenAsync("a");
+
+        // Each copy is sent right behind its original, before the original can have come back from the pipeline.
+        var originals = new List<Task<TokenOutput>>();
+        var copies = new List<Task<TokenOutput>>();
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            originals.Add(scope.Engine.PushAsync("a", At(tokens[t], t)));
+            copies.Add(scope.Engine.PushAsync("a", At(tokens[t], t)));
+        }
+
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var original = await originals[t];
+            var duplicate = await Refused(copies[t]);
+            Assert.Equal(EngineErrorCode.DuplicateToken, duplicate.Code);
+            Assert.Equal(original.Output.ToArray(), duplicate.Output!.Output.ToArray());
+            Assert.Equal(t + 1, duplicate.Output.Position);
+        }
+    }
+
+    [Fact]
     public async Task A_fresh_session_accepts_position_zero_and_refuses_any_other()
     {
         await using var scope = await EngineScope.StartAsync(TestModels.Lstm2);

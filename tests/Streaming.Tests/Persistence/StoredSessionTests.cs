@@ -47,4 +47,51 @@ public sealed class StoredSessionTests
 
         Assert.Equal(EngineErrorCode.MalformedSnapshot, e.Code);
     }
+
+    private static readonly ModelIdentity Model = new("m", new string('a', 64));
+
+    [Fact]
+    public void A_stored_session_written_before_outputs_were_kept_still_loads_without_outputs()
+    {
+        var snapshot = new SessionSnapshot(Model, 3, [new LayerState(new float[] { 0.5f, -1 }, ReadOnlyMemory<float>.Empty)]);
+        // Version 1: version, flags, last use, then the snapshot's bytes.
+        var bytes = new byte[10].Concat(snapshot.ToBytes()).ToArray();
+        bytes[0] = 1;
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2), 1234);
+
+        var read = StoredSession.FromBytes(bytes);
+
+        Assert.Equal((3L, 1234L), (read.Snapshot!.Position, read.LastUsed.ToUnixTimeMilliseconds()));
+        Assert.Equal(snapshot.ToBytes(), read.Snapshot.ToBytes());
+        Assert.Null(read.Outputs);
+    }
+
+    [Fact]
+    public void Recent_outputs_round_trip_bit_for_bit_and_cost_16_bytes_plus_4_a_float()
+    {
+        var snapshot = new SessionSnapshot(Model, 7, [new LayerState(new float[] { 1, 2 }, new float[] { 3, 4 })]);
+        var outputs = new RecentOutputs(4, 2, new[] { 0.25f, float.Epsilon, -0f, 1e30f, BitConverter.Int32BitsToSingle(0x7FC00123), 6 });
+        var without = new StoredSession(snapshot, DateTimeOffset.UnixEpoch).ToBytes();
+
+        var bytes = new StoredSession(snapshot, DateTimeOffset.UnixEpoch) { Outputs = outputs }.ToBytes();
+        var read = StoredSession.FromBytes(bytes);
+
+        Assert.Equal(without.Length + 4 * 6, bytes.Length);
+        Assert.Equal(10 + 16 + snapshot.ToBytes().Length, without.Length);
+        Assert.Equal((4L, 2, 3), (read.Outputs!.First, read.Outputs.Width, read.Outputs.Count));
+        Assert.Equal(outputs.Values.ToArray().Select(BitConverter.SingleToInt32Bits), read.Outputs.Values.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(snapshot.ToBytes(), read.Snapshot!.ToBytes());
+    }
+
+    [Fact]
+    public void Outputs_that_reach_past_the_snapshots_position_are_refused_as_malformed()
+    {
+        var snapshot = new SessionSnapshot(Model, 5, []);
+        var bytes = new StoredSession(snapshot, DateTimeOffset.UnixEpoch) { Outputs = new RecentOutputs(4, 1, new float[] { 1, 2 }) }.ToBytes();
+
+        var e = Assert.Throws<EngineException>(() => StoredSession.FromBytes(bytes));
+
+        Assert.Equal(EngineErrorCode.MalformedSnapshot, e.Code);
+        Assert.Contains("keeps outputs of positions 4 to 5, but its snapshot is at position 5", e.Message, StringComparison.Ordinal);
+    }
 }

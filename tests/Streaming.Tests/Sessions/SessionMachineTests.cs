@@ -8,6 +8,8 @@ namespace Streaming.Tests.Sessions;
 public sealed class SessionMachineTests
 {
     private static readonly SessionRules Rules = new(MaxInFlight: 4, PassivateAfterMs: 100, ExpireAfterMs: 1000);
+    // Three outputs kept, so that the oldest are forgotten after a few tokens.
+    private static readonly SessionRules Keeping = Rules with { KeptOutputs = 3 };
     private static readonly ModelIdentity Model = new("model", new string('0', 64));
 
     [Fact]
@@ -247,6 +249,75 @@ public sealed class SessionMachineTests
         Assert.Empty(session.Then(SessionEvent.ShutdownRequested.Instance));
     }
 
+    [Fact]
+    public void A_resent_token_the_session_applied_is_refused_with_its_original_output_while_the_session_keeps_it()
+    {
+        var session = Open(Keeping);
+        session.Then(new SessionCommand.Push(0)).Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(0), 1));
+        Assert.Equal(new KeepOutputs(0), session.Then(new SessionCommand.Push(1)).Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(1), 2)).Last());
+
+        var refused = Assert.IsType<RefuseDuplicate>(session.Then(new SessionCommand.Push(0)).Single());
+        Assert.Equal((EngineErrorCode.DuplicateToken, 2L, 0L), (refused.Error.Code, refused.Error.Position!.Value, refused.At));
+        Assert.Equal(2, session.State.Position);
+    }
+
+    [Fact]
+    public void A_resent_token_whose_original_is_still_in_the_pipeline_is_answered_once_the_original_is_back()
+    {
+        var session = Open(Keeping);
+        Assert.Same(Apply, session.Then(new SessionCommand.Push(0)).Single());
+        var waiting = Assert.IsType<AwaitOriginal>(session.Then(new SessionCommand.Push(0)).Single());
+        Assert.Equal((EngineErrorCode.DuplicateToken, 0L), (waiting.Error.Code, waiting.At));
+
+        // The original's reply, then its output kept: the shell answers the waiting copy with it.
+        var back = session.Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(0), 1));
+        Assert.Equal(new[] { Reply, new KeepOutputs(0) }, back);
+        Assert.Equal((1L, 1), (session.State.KeptThrough, session.State.Kept));
+    }
+
+    [Fact]
+    public void Only_the_most_recent_outputs_are_kept_and_an_older_resend_is_refused_without_one()
+    {
+        var session = Open(Keeping);
+        for (var t = 0; t < 5; t++)
+        {
+            session.Then(new SessionCommand.Push(t)).Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(t), t + 1));
+        }
+
+        Assert.Equal((5L, 3), (session.State.KeptThrough, session.State.Kept));
+        Assert.Equal(EngineErrorCode.DuplicateToken, Assert.IsType<Refuse>(session.Then(new SessionCommand.Push(1)).Single()).Error.Code);
+        Assert.Equal(2, Assert.IsType<RefuseDuplicate>(session.Then(new SessionCommand.Push(2)).Single()).At);
+    }
+
+    [Fact]
+    public void Outputs_kept_before_a_reset_answer_no_resend_of_the_stream_after_it()
+    {
+        var session = Open(Keeping);
+        session.Then(new SessionCommand.Push(0)).Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(0), 1));
+        session.Then(new SessionCommand.Push(1)).Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(1), 2));
+        session.Then(SessionCommand.Reset.Instance).Then(new SessionCommand.Push(0));
+
+        // While the reset is in the pipeline, what is kept is of the stream it left: a resend of the new token 0 gets no output.
+        Assert.IsType<Refuse>(session.Then(new SessionCommand.Push(0)).Single());
+        Assert.Equal(new[] { Reply, new ForgetOutputs(0) }, session.Then(SessionEvent.ElementDone.Of(SessionCommand.Reset.Instance, 0)));
+        Assert.Equal(new[] { Reply, new KeepOutputs(0) }, session.Then(SessionEvent.ElementDone.Of(new SessionCommand.Push(0), 1)));
+        Assert.Equal(0, Assert.IsType<RefuseDuplicate>(session.Then(new SessionCommand.Push(0)).Single()).At);
+    }
+
+    [Fact]
+    public void A_session_loaded_from_the_store_answers_resends_with_the_outputs_its_stored_copy_kept()
+    {
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false), rules: Keeping);
+        var stored = Stored(position: 8, lastUsed: 0) with { Outputs = new RecentOutputs(4, 1, new float[] { 4, 5, 6, 7 }) };
+        var loaded = session.Then(new SessionEvent.Loaded(stored));
+        Assert.Equal(new ResumeOutputs(stored.Outputs!, 3), loaded.OfType<ResumeOutputs>().Single());
+        session.Then(SessionEvent.ElementDone.Internal);
+
+        Assert.Equal(5, Assert.IsType<RefuseDuplicate>(session.Then(new SessionCommand.Push(5)).Single()).At);
+        Assert.IsType<Refuse>(session.Then(new SessionCommand.Push(4)).Single());
+        Assert.Equal(EngineErrorCode.PositionAhead, Assert.IsType<Refuse>(session.Then(new SessionCommand.Push(9)).Single()).Error.Code);
+    }
+
     private static StoredSession Stored(long position, long lastUsed) =>
         new(new SessionSnapshot(Model, position, []), SessionClock.ToTime(lastUsed));
 
@@ -335,17 +406,17 @@ public sealed class SessionMachineTests
         Assert.True(session.State.Generating);
     }
 
-    private static Machine Open()
+    private static Machine Open(SessionRules? rules = null)
     {
-        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false));
+        var session = new Machine(SessionMachine.Start(now: 0, passivatedLastUse: null, probe: false), rules: rules);
         session.Then(SessionCommand.Open.Instance).Then(new SessionEvent.Loaded(null));
-        session.Then(new SessionEvent.Dequeued(SessionCommand.Open.Instance)).Then(SessionEvent.ElementDone.Operation);
+        session.Then(new SessionEvent.Dequeued(SessionCommand.Open.Instance)).Then(SessionEvent.ElementDone.Of(SessionCommand.Open.Instance, 0));
         Assert.Equal(SessionPhase.Open, session.State.Phase);
         return session;
     }
 
     /// <summary>One session's machine, fed one event at a time.</summary>
-    private sealed class Machine(Decision start, long now = 0)
+    private sealed class Machine(Decision start, long now = 0, SessionRules? rules = null)
     {
         public SessionState State { get; private set; } = start.State;
 
@@ -353,7 +424,7 @@ public sealed class SessionMachineTests
 
         public EffectsOf Then(SessionEvent happened)
         {
-            var decision = SessionMachine.Decide(Rules, "a", State, happened, Now);
+            var decision = SessionMachine.Decide(rules ?? Rules, "a", State, happened, Now);
             State = decision.State;
             return new EffectsOf(this, decision.Effects.ToArray());
         }

@@ -54,6 +54,7 @@ internal sealed class SessionModel
                 session.Expired = false;
                 session.ClosedForGood = false;
                 session.Position = 0;
+                session.Stream++;
                 break;
             case SessionCommand.Restore restore:
                 session.LoadFailed = session.CloseUnfinished = false;
@@ -61,6 +62,7 @@ internal sealed class SessionModel
                 session.Expired = false;
                 session.ClosedForGood = false;
                 session.Position = restore.Position;
+                session.Stream++;
                 break;
             case SessionCommand.Push:
                 session.Position++;
@@ -70,6 +72,7 @@ internal sealed class SessionModel
                 break;
             case SessionCommand.Reset:
                 session.Position = 0;
+                session.Stream++;
                 break;
             case SessionCommand.Close:
                 session.Open = false;
@@ -102,6 +105,9 @@ internal sealed class SessionModel
         public bool Expired { get; set; }
 
         public long Position { get; set; }
+
+        /// <summary>Which stream of tokens the session is on: an open, reset or restore starts the next one.</summary>
+        public int Stream { get; set; }
 
         /// <summary>A close was answered as done, and nothing opened the session since: the store must never hold it.</summary>
         public bool ClosedForGood { get; set; }

@@ -132,6 +132,9 @@ internal sealed partial class SessionWorld
 
         public bool Lost { get; set; }
 
+        /// <summary>The model's stream of the session when it applied (an open, reset or restore starts another).</summary>
+        public int Stream { get; set; }
+
         public override string ToString() => $"#{number} {Command} of {Session}";
     }
 
@@ -171,5 +174,11 @@ internal sealed partial class SessionWorld
         public Operation? Closing { get; set; }
 
         public int Evictions { get; set; }
+
+        /// <summary>The outputs the shell keeps: each position with the operation whose element produced it.</summary>
+        public List<(long Position, Operation Operation)> Kept { get; } = [];
+
+        /// <summary>Resent tokens waiting for their original's output.</summary>
+        public List<(Operation Operation, long At)> Duplicates { get; } = [];
     }
 }

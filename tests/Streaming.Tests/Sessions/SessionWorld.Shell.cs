@@ -36,6 +36,9 @@ internal sealed partial class SessionWorld
                 case RetryEffect:
                     accepted = false;
                     break;
+                case RefuseDuplicate or AwaitOriginal or KeepOutputs or ForgetOutputs:
+                    PerformOutputs(entry, effects[i], operation, element);
+                    break;
                 default:
                     PerformLifecycle(entry, effects[i], element);
                     break;
@@ -51,6 +54,7 @@ internal sealed partial class SessionWorld
         var expected = _model.Expected(entry.Id, operation.Command);
         Check(expected is null, $"{operation} applied; the model expects {expected}");
         var position = _model.Apply(entry.Id, operation.Command);
+        operation.Stream = _model[entry.Id].Stream;
         Check(operation.Command is SessionCommand.Close || position == entry.State.Position,
             $"{operation} applied at position {entry.State.Position}; the model says {position}");
         var role = operation.Command is SessionCommand.Close ? ElementRole.Close : ElementRole.Operation;
@@ -60,6 +64,71 @@ internal sealed partial class SessionWorld
         }
 
         Send(entry, new InFlight(role, operation, entry.State.Position));
+    }
+
+    // The outputs kept and the resends answered from them: a resend gets the output of the very token it repeats, in the
+    // stream the session is on, and every resend that waits for its original is answered.
+    private void PerformOutputs(Entry entry, SessionEffect effect, Operation? operation, InFlight? element)
+    {
+        switch (effect)
+        {
+            case RefuseDuplicate duplicate:
+                Check(_model.Expected(entry.Id, operation!.Command) == EngineErrorCode.DuplicateToken, $"{operation} refused as a duplicate; the model expects {_model.Expected(entry.Id, operation.Command)}");
+                operation.Stream = _model[entry.Id].Stream;
+                CheckKept(entry, duplicate.At, operation);
+                _reached.Add("a duplicate answered with its kept output");
+                Answer(operation, EngineErrorCode.DuplicateToken);
+                break;
+            case AwaitOriginal waiting:
+                Check(_model.Expected(entry.Id, operation!.Command) == EngineErrorCode.DuplicateToken, $"{operation} waits as a duplicate; the model expects {_model.Expected(entry.Id, operation.Command)}");
+                operation.Engine = entry.Engine;
+                // It repeats a token of the stream the session is on now, whatever comes after it.
+                operation.Stream = _model[entry.Id].Stream;
+                entry.Duplicates.Add((operation, waiting.At));
+                break;
+            case KeepOutputs keep:
+                var kept = element!.Operation!;
+                var steps = kept.Command is SessionCommand.Replay replay ? replay.Steps : 1;
+                Check(entry.Kept.Count == 0 || entry.Kept[^1].Position == element.Position - steps - 1, $"{entry.Id}: outputs kept out of order");
+                for (var p = element.Position - steps; p < element.Position; p++)
+                {
+                    entry.Kept.Add((p, kept));
+                }
+
+                entry.Kept.RemoveAll(k => k.Position < keep.From);
+                Check(entry.Kept.Count <= Rules.KeptOutputs, $"{entry.Id}: {entry.Kept.Count} outputs kept, more than {Rules.KeptOutputs}");
+                foreach (var waiting in entry.Duplicates.Where(d => d.At < element.Position).ToArray())
+                {
+                    entry.Duplicates.Remove(waiting);
+                    if (waiting.At >= keep.From)
+                    {
+                        CheckKept(entry, waiting.At, waiting.Operation);
+                        _reached.Add("a duplicate answered once its original was back");
+                    }
+
+                    Answer(waiting.Operation, EngineErrorCode.DuplicateToken);
+                }
+
+                break;
+            case ForgetOutputs:
+                entry.Kept.Clear();
+                foreach (var waiting in entry.Duplicates)
+                {
+                    Answer(waiting.Operation, EngineErrorCode.DuplicateToken);
+                }
+
+                entry.Duplicates.Clear();
+                break;
+        }
+    }
+
+    private void CheckKept(Entry entry, long at, Operation resend)
+    {
+        var original = entry.Kept.FirstOrDefault(k => k.Position == at).Operation;
+        Check(original is not null, $"{resend}: answered with the output of position {at}, which is not kept");
+        Check(original!.Stream == resend.Stream, $"{resend}: answered with the output of {original}, from another stream than the one it was sent in");
+        Check(original.Command is SessionCommand.Replay || (original.Command is SessionCommand.Push { At: var a } && (a is null || a == at)),
+            $"{resend}: answered with the output of {original}, which is not a token at {at}");
     }
 
     private void PerformLifecycle(Entry entry, SessionEffect effect, InFlight? element)
@@ -105,6 +174,7 @@ internal sealed partial class SessionWorld
                 break;
             case Leave leave:
                 Check(entry.Waiting.Count == 0, $"{id}: left with operations waiting");
+                Check(entry.Duplicates.Count == 0, $"{id}: left with resent tokens waiting for their originals");
                 Check(!_storeCalls.TryGetValue(id, out var call) || call.Entry != entry, $"{id}: left with a store call in flight");
                 LeaveEngine(entry);
                 break;
@@ -124,6 +194,9 @@ internal sealed partial class SessionWorld
                 {
                     Answer(entry.Waiting.Dequeue(), fail.Error.Code);
                 }
+
+                entry.Duplicates.ForEach(d => Answer(d.Operation, fail.Error.Code));
+                entry.Duplicates.Clear();
 
                 entry.Evictions = 0;
                 LeaveEngine(entry);

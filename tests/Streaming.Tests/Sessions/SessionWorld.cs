@@ -13,7 +13,7 @@ namespace Streaming.Tests.Sessions;
 /// </summary>
 internal sealed partial class SessionWorld
 {
-    public static readonly SessionRules Rules = new(MaxInFlight: 2, PassivateAfterMs: 50, ExpireAfterMs: 250);
+    public static readonly SessionRules Rules = new(MaxInFlight: 2, PassivateAfterMs: 50, ExpireAfterMs: 250, KeptOutputs: 2);
 
     private readonly Dictionary<string, StoredSession> _store = new(StringComparer.Ordinal);
     private readonly SessionModel _model = new();
@@ -209,7 +209,9 @@ internal sealed partial class SessionWorld
         element.Operation?.ElementCameBack = true;
         Check(ReferenceEquals(entry.InFlight.Peek(), element), $"{id}: elements come back in the order sent");
         entry.InFlight.Dequeue();
-        Handle(entry, new SessionEvent.ElementDone(element.Role), element.Operation, element);
+        Handle(entry, element is { Role: ElementRole.Operation, Operation: { } operation }
+            ? SessionEvent.ElementDone.Of(operation.Command, element.Position)
+            : new SessionEvent.ElementDone(element.Role), element.Operation, element);
     }
 
     private void EndStoreCall(string id, StoreOutcome outcome)
