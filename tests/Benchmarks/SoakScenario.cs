@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Streaming.Host.Client;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Sessions;
 
 namespace Streaming.Benchmarks;
@@ -112,7 +113,7 @@ internal static class SoakScenario
                     catch (StreamingClientException e) when (!e.ConnectionLost)
                     {
                         // A refused operation leaves the connection usable; the session's state follows the refusal.
-                        open[k] = e.EngineCode != EngineErrorCode.UnknownSession;
+                        open[k] = e.SessionCode != SessionErrorCode.UnknownSession;
                         Report(client, e, traffic);
                     }
                 }
@@ -138,7 +139,7 @@ internal static class SoakScenario
             Interlocked.Increment(ref traffic.Opened);
         }
 
-        await connection.PushAsync(session, Token.Id(random.Next(64))).ConfigureAwait(false);
+        await connection.PushAsync(session, TokenInput.Id(random.Next(64))).ConfigureAwait(false);
         Interlocked.Increment(ref traffic.Tokens);
     }
 

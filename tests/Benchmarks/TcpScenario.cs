@@ -1,7 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using Streaming.Cells.Backends;
-using Streaming.Host.Client;
+using Streaming.Client;
 using Streaming.Host.Server;
 
 namespace Streaming.Benchmarks;
@@ -53,7 +53,7 @@ internal static class TcpScenario
                 var client = clients[s % Connections];
                 for (var t = 0; t < count; t++)
                 {
-                    await client.PushAsync(id, Token.Vector(inputs.AsMemory((t * Sessions + s) * inputSize, inputSize))).ConfigureAwait(false);
+                    await client.PushAsync(id, TokenInput.Vector(inputs.AsMemory((t * Sessions + s) * inputSize, inputSize))).ConfigureAwait(false);
                 }
             })).GetAwaiter().GetResult();
 

@@ -6,7 +6,8 @@ open Xunit
 open Streaming
 open Streaming.Cells.Model
 open Streaming.Cells.Weights
-open Streaming.Host.Client
+open Streaming.Client
+open Streaming.Client.Protocol
 open Streaming.Host.Server
 
 let private spec = ModelSpec(RecurrentSpec(RecurrentMode.Gru, 3, 6))
@@ -19,7 +20,7 @@ let private inputs steps seed =
 
 /// What became of a token pushed at a position, as an F# user would model it.
 type private Pushed =
-    | Applied of TokenOutput
+    | Applied of TokenReply
     | AlreadyApplied of next: int64
     | Missing of resendFrom: int64
 
@@ -27,11 +28,11 @@ type private Pushed =
 let private pushAt (client: StreamingClient) session (position: int64) (vector: float32[]) =
     task {
         try
-            let! output = client.PushAsync(session, Token.Vector(ReadOnlyMemory vector), position = position)
+            let! output = client.PushAsync(session, TokenInput.Vector(ReadOnlyMemory vector), position = position)
             return Applied output
         with
-        | :? StreamingClientException as e when e.EngineCode = Nullable EngineErrorCode.DuplicateToken -> return AlreadyApplied e.Position.Value
-        | :? StreamingClientException as e when e.EngineCode = Nullable EngineErrorCode.PositionAhead -> return Missing e.Position.Value
+        | :? StreamingClientException as e when e.SessionCode = Nullable SessionErrorCode.DuplicateToken -> return AlreadyApplied e.Position.Value
+        | :? StreamingClientException as e when e.SessionCode = Nullable SessionErrorCode.PositionAhead -> return Missing e.Position.Value
     }
 
 /// Runs the body with an engine served over TCP and a client connected to it; always shuts all down.

@@ -1,5 +1,5 @@
 using System.Text;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Recording;
 

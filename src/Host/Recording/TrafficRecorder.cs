@@ -1,5 +1,5 @@
 using Streaming.Cells.Model;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Streaming.Host.Recording;
@@ -14,7 +14,7 @@ namespace Streaming.Host.Recording;
 /// and are left out. A restore is written as an open from the restored state (after a close when the session was
 /// open), since the format has no restore. Thread-safe: many connections record into the same file.
 /// </summary>
-public sealed class TrafficRecorder : IDisposable
+public sealed class TrafficRecorder : IRequestRecorder, IDisposable
 {
     private readonly RecordingWriter _writer;
     private readonly IReadOnlyList<string> _sessions;
@@ -77,17 +77,17 @@ public sealed class TrafficRecorder : IDisposable
     }
 
     /// <summary>Records one answered request of a session, if the session is recorded; called in each session's order.</summary>
-    internal void Record(SessionFrame request, Reply reply)
+    public void Record(SessionFrame request, bool succeeded, IReadOnlyList<Frame> reply)
     {
         if (!Records(request.Session))
         {
             return;
         }
 
-        var refused = !reply.Succeeded;
+        var refused = !succeeded;
         // A token refused for its position (a resend, or one ahead of a resumed session) changed nothing, and a
         // recording's tokens carry no positions: replayed, it would be applied.
-        if (refused && reply.Frames[0] is ErrorFrame { Code: >= 100 or (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead })
+        if (refused && reply[0] is ErrorFrame { Code: >= 100 or (ushort)EngineErrorCode.DuplicateToken or (ushort)EngineErrorCode.PositionAhead })
         {
             return;
         }
@@ -127,7 +127,7 @@ public sealed class TrafficRecorder : IDisposable
         }
     }
 
-    private IEnumerable<RecordedOperation> Operations(SessionFrame request, Reply reply, bool refused)
+    private IEnumerable<RecordedOperation> Operations(SessionFrame request, IReadOnlyList<Frame> reply, bool refused)
     {
         var session = request.Session;
         switch (request)
@@ -142,7 +142,7 @@ public sealed class TrafficRecorder : IDisposable
                 break;
             case TokenFrame token:
                 var recorded = token.Kind == TokenKind.Ids ? RecordedToken.OfId(0, session, token.Id) : RecordedToken.OfVector(0, session, token.Vector);
-                yield return refused ? recorded with { ExpectError = true } : recorded with { Expect = ((OutputFrame)reply.Frames[0]).Output };
+                yield return refused ? recorded with { ExpectError = true } : recorded with { Expect = ((OutputFrame)reply[0]).Output };
                 break;
             case ReplayFrame replay:
                 var steps = replay.Kind == TokenKind.Ids
@@ -158,7 +158,7 @@ public sealed class TrafficRecorder : IDisposable
                 }
                 else
                 {
-                    var snapshot = SessionSnapshot.FromBytes(((SnapshotReplyFrame)reply.Frames[0]).Snapshot.Span);
+                    var snapshot = SessionSnapshot.FromBytes(((SnapshotReplyFrame)reply[0]).Snapshot.Span);
                     yield return new RecordedSnapshot(0, session, Matrix(snapshot.HiddenState()), Matrix(snapshot.CellState()));
                 }
 
@@ -189,9 +189,9 @@ public sealed class TrafficRecorder : IDisposable
         }
     }
 
-    private static FloatMatrix Outputs(Reply reply)
+    private static FloatMatrix Outputs(IReadOnlyList<Frame> reply)
     {
-        var parts = reply.Frames.Cast<ReplayOutputsFrame>().ToList();
+        var parts = reply.Cast<ReplayOutputsFrame>().ToList();
         var width = parts[0].Width;
         var values = new float[parts.Sum(p => p.Steps) * width];
         var at = 0;

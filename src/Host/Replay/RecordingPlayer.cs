@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Recording;
 
 namespace Streaming.Host.Replay;
@@ -106,7 +106,7 @@ public static class RecordingPlayer
                 break;
             case RecordedToken token:
                 {
-                    var output = await client.PushAsync(token.Session, token.Kind == TokenKind.Ids ? Token.Id(token.Id) : Token.Vector(token.Input)).ConfigureAwait(false);
+                    var output = await client.PushAsync(token.Session, token.Kind == TokenKind.Ids ? TokenInput.Id(token.Id) : TokenInput.Vector(token.Input)).ConfigureAwait(false);
                     if (token.Expect is { } expect)
                     {
                         comparison.Add("output", expect.Span, output.Output.Span);
@@ -118,8 +118,8 @@ public static class RecordingPlayer
             case RecordedReplay replay:
                 {
                     var inputs = replay.Kind == TokenKind.Ids
-                        ? replay.Ids.ToArray().Select(Token.Id).ToList()
-                        : Enumerable.Range(0, replay.Inputs!.Rows).Select(r => Token.Vector(replay.Inputs.Row(r))).ToList();
+                        ? replay.Ids.ToArray().Select(TokenInput.Id).ToList()
+                        : Enumerable.Range(0, replay.Inputs!.Rows).Select(r => TokenInput.Vector(replay.Inputs.Row(r))).ToList();
                     var from = replay.H0 is null && replay.C0 is null ? null : State(replay.H0, replay.C0);
                     var result = await client.ReplayAsync(replay.Session, inputs, from).ConfigureAwait(false);
                     if (replay.Expect is not { } expect)
@@ -172,6 +172,6 @@ public static class RecordingPlayer
         return comparison;
     }
 
-    private static InitialState? State(FloatMatrix? h0, FloatMatrix? c0) =>
-        h0 is null && c0 is null ? null : new InitialState(h0?.Values ?? ReadOnlyMemory<float>.Empty, c0?.Values ?? ReadOnlyMemory<float>.Empty);
+    private static StartState? State(FloatMatrix? h0, FloatMatrix? c0) =>
+        h0 is null && c0 is null ? null : new StartState(h0?.Values ?? ReadOnlyMemory<float>.Empty, c0?.Values ?? ReadOnlyMemory<float>.Empty);
 }

@@ -1,23 +1,24 @@
-using System.Buffers;
 using System.Diagnostics;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Microsoft.Extensions.Logging;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 
 /// <summary>
 /// One client connection, after framing and decoding: the handshake, then every session frame forwarded to
 /// the engine at once (so each session's operations reach the engine in the order they were read), with the
-/// replies written in each session's order as the engine answers. Enforces the per-connection limits of
-/// <see cref="ServerOptions"/>; a framing violation sends an Error and closes only this connection.
+/// replies written in each session's order as the engine answers. The stage keeps the handshake, the idle timer and
+/// the closing; <see cref="ConnectionLedger"/> keeps the order of replies and the per-connection limits of
+/// <see cref="ServerOptions"/>, and <see cref="ConnectionOutbox"/> encodes each frame once and batches the writes.
+/// A framing violation sends an Error and closes only this connection.
 /// <para>
 /// <b>Emits when</b> reply or Error frames are queued and downstream pulls (queued frames are written together,
-/// up to 64 KiB per element). <b>Backpressures when</b> (does not pull) the connection holds
+/// up to <see cref="ConnectionOutbox.ChunkBytes"/> per element). <b>Backpressures when</b> (does not pull) the connection holds
 /// <see cref="ServerOptions.MaxPendingPerConnection"/> requests and replies, or
-/// <see cref="ServerOptions.MaxPendingBytesPerConnection"/> bytes of them (<see cref="PendingBytes"/>), or is closing.
+/// <see cref="ServerOptions.MaxPendingBytesPerConnection"/> bytes of them (<see cref="ConnectionLedger.MayRead"/>), or is closing.
 /// <b>Completes when</b> upstream completed, failed or violated the framing (or the server drains), every
 /// accepted request is answered and every queued frame has been handed downstream; the <see cref="SocketStage"/>
 /// then closes the connection by its one rule. <b>Cancels when</b> it completes or downstream cancels. No supervision: nothing here throws on client input; a bug fails only this connection.
@@ -25,7 +26,6 @@ namespace Streaming.Host.Server;
 /// </summary>
 internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString>>
 {
-    private const int WriteChunkBytes = 64 * 1024;
     private readonly ConnectionContext _context;
 
     public ConnectionStage(ConnectionContext context)
@@ -42,33 +42,20 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
     protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
 
-    /// <summary>One session's requests on this connection, in the order they were read, with their replies as they come.</summary>
-    private sealed class Lane
-    {
-        public Queue<PendingReply> Replies { get; } = new();
-
-        public int TokensInFlight { get; set; }
-    }
-
     private sealed class Logic : TimerGraphStageLogic
     {
         private const string IdleTimer = "idle";
         private readonly ConnectionStage _stage;
         private readonly ConnectionContext _context;
         private readonly ProtocolLimits _limits;
-        private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
-        private readonly Queue<(IReadOnlyList<Frame> Frames, bool Counted, long Bytes)> _outbox = new();
+        private readonly ConnectionLedger _ledger;
+        private readonly ConnectionOutbox _outbox;
         private Action<PendingReply> _replyReady = _ => { };
         private CancellationTokenRegistration _drainRegistration;
         private bool _handshaken;
         private bool _closing;
         private Frame? _farewell;
-        private int _pending;
-        private long _pendingBytes;
-        private int _pendingOpens;
         private long _lastFrameTicks;
-        private bool _pausedAtLimit;
 
         public Logic(ConnectionStage stage)
             : base(stage.Shape)
@@ -76,6 +63,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             _stage = stage;
             _context = stage._context;
             _limits = _context.Options.Limits;
+            _ledger = new ConnectionLedger(_context.Options, _context.Counters);
+            _outbox = new ConnectionOutbox(_context.Codec, _context.Counters);
             SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: OnUpstreamFinish, onUpstreamFailure: OnUpstreamFailure);
             SetHandler(stage.Out, onPull: () =>
             {
@@ -107,11 +96,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         public override void PostStop()
         {
             _drainRegistration.Dispose();
-            _context.Counters.PendingChanged(-_pending, 0);
-            _context.Counters.PendingBytesChanged(-_pendingBytes, 0);
+            _ledger.Release();
             _context.Counters.ConnectionClosed();
             _context.Logger.ConnectionClosed(_context.Remote);
-            _context.Options.ConnectionStopped?.Invoke();
         }
 
         protected override void OnTimer(object timerKey)
@@ -123,7 +110,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             }
 
             // Idle means nothing from the client and nothing owed to it: a long computation never times a client out.
-            if (idle >= _limits.IdleTimeout && _pending == 0)
+            if (idle >= _limits.IdleTimeout && _ledger.Pending == 0)
             {
                 Violation(new ProtocolException(ProtocolErrorCode.IdleTimeout,
                     $"the connection sent nothing for {(long)idle.TotalMilliseconds} ms; the idle timeout is {(long)_limits.IdleTimeout.TotalMilliseconds} ms. Send a Ping to keep an idle connection open."));
@@ -255,32 +242,14 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnRequest(SessionFrame request, RequestKind kind)
         {
-            var session = request.Session;
-            _lanes.TryGetValue(session, out var lane);
-            if (kind is RequestKind.Token or RequestKind.Replay && lane is not null && lane.TokensInFlight >= _limits.MaxTokensInFlightPerSession)
+            if (_ledger.Refusal(request, kind) is { } refusal)
             {
-                Refuse(session, request.Sequence, new ErrorFrame(session, request.Sequence, (ushort)ProtocolErrorCode.TooManyTokensInFlight,
-                    $"session '{session}' has {lane.TokensInFlight} Token/Replay frame(s) in flight; the limit is {_limits.MaxTokensInFlightPerSession}. Wait for replies before sending more."));
+                Refuse(request.Session, request.Sequence, refusal);
                 return;
-            }
-
-            var opens = kind is RequestKind.Open || (kind is RequestKind.Restore && !_owned.Contains(session));
-            if (opens && !_owned.Contains(session) && _owned.Count + _pendingOpens >= _limits.MaxSessionsPerConnection)
-            {
-                Refuse(session, request.Sequence, new ErrorFrame(session, request.Sequence, (ushort)ProtocolErrorCode.TooManySessions,
-                    $"this connection has {_owned.Count + _pendingOpens} session(s) open or opening; the limit is {_limits.MaxSessionsPerConnection}. Close a session first, or use another connection."));
-                return;
-            }
-
-            if (opens)
-            {
-                _pendingOpens++;
             }
 
             var charged = _context.Bytes.ChargeFor(request);
-            ChangePendingBytes(charged);
-            var pending = PendingReply.Watch(request, kind, opens, charged, _context.Dispatcher.Start(request), _replyReady);
-            Track(pending);
+            _ledger.Track(PendingReply.Watch(request, kind, _ledger.Opens(request, kind), charged, _context.Dispatcher.Start(request), _replyReady));
         }
 
         /// <summary>An Error for a request the connection refuses itself; it still waits for the session's earlier replies.</summary>
@@ -292,56 +261,14 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 return;
             }
 
-            var refusal = PendingReply.Answered(session, sequence, Reply.Refused(error));
-            refusal.ReplyBytes = _context.Bytes.Of(refusal.Result!.Frames);
-            ChangePendingBytes(refusal.ReplyBytes);
-            Track(refusal);
+            _ledger.Track(PendingReply.Refused(session, sequence, error, _outbox.Encode([error])));
             Flush(session);
-        }
-
-        private void Track(PendingReply pending)
-        {
-            if (!_lanes.TryGetValue(pending.Session, out var lane))
-            {
-                lane = new Lane();
-                _lanes[pending.Session] = lane;
-            }
-
-            lane.Replies.Enqueue(pending);
-
-            // Counted even when the engine has answered already: its reply callback always comes later, through the stage's mailbox.
-            if (pending.CountsInFlight)
-            {
-                lane.TokensInFlight++;
-            }
-
-            ChangePending(+1);
         }
 
         private void OnReplyReady(PendingReply pending)
         {
-            pending.ReplyBytes = _context.Bytes.Of(pending.Result!.Frames);
-            ChangePendingBytes(pending.ReplyBytes - pending.Charged);
-            if (pending.Opens)
-            {
-                _pendingOpens--;
-                if (pending.Result!.Succeeded)
-                {
-                    _owned.Add(pending.Session);
-                }
-            }
-            else if (pending.Kind == RequestKind.Close && pending.Result!.Succeeded)
-            {
-                _owned.Remove(pending.Session);
-            }
-
-            if (pending.CountsInFlight && _lanes.TryGetValue(pending.Session, out var lane))
-            {
-                lane.TokensInFlight--;
-            }
-
+            _ledger.Answered(pending, _outbox.Encode(pending.Result!.Frames));
             Flush(pending.Session);
-            TryWrite();
             PullIfRoom();
             TryFinish();
         }
@@ -349,128 +276,50 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         /// <summary>Moves the session's answered replies, from the oldest until one still pending, to the outbox.</summary>
         private void Flush(string session)
         {
-            if (!_lanes.TryGetValue(session, out var lane))
+            foreach (var ready in _ledger.TakeReady(session))
             {
-                return;
-            }
-
-            while (lane.Replies.TryPeek(out var head) && head.Result is { } reply)
-            {
-                lane.Replies.Dequeue();
-                _outbox.Enqueue((reply.Frames, true, head.ReplyBytes));
+                _outbox.Enqueue(ready.Encoded!, counted: true);
 
                 // Recorded here, in the session's order, whatever order the engine's answers came in.
-                if (head.Request is { } request)
+                if (ready.Request is { } request)
                 {
-                    _context.Options.Recorder?.Record(request, reply);
+                    _context.Options.Recorder?.Record(request, ready.Result!.Succeeded, ready.Result.Frames);
                 }
-            }
-
-            if (lane.Replies.Count == 0)
-            {
-                _lanes.Remove(session);
             }
 
             TryWrite();
         }
 
+        /// <summary>Queues a frame that answers no session request (Welcome, Pong, Status, a connection-level Error).</summary>
         private void Enqueue(Frame frame)
         {
-            var bytes = _context.Bytes.Of([frame]);
-            ChangePendingBytes(bytes);
-            _outbox.Enqueue(([frame], false, bytes));
+            var encoded = _outbox.Encode([frame]);
+            _ledger.Queued(encoded);
+            _outbox.Enqueue(encoded, counted: false);
             TryWrite();
         }
 
         private void TryWrite()
         {
-            if (_outbox.Count == 0 || !IsAvailable(_stage.Out))
+            if (_outbox.IsEmpty || !IsAvailable(_stage.Out))
             {
                 return;
             }
 
-            var buffer = new ArrayBufferWriter<byte>();
-            var written = 0;
-            long writtenBytes = 0;
-            while (_outbox.Count > 0 && buffer.WrittenCount < WriteChunkBytes)
-            {
-                var (frames, counted, bytes) = _outbox.Dequeue();
-                writtenBytes += bytes;
-                foreach (var frame in frames)
-                {
-                    Write(buffer, frame);
-                }
-
-                if (counted)
-                {
-                    written++;
-                }
-            }
-
-            Push(_stage.Out, ByteString.FromBytes(buffer.WrittenSpan.ToArray()));
-            if (written > 0)
-            {
-                ChangePending(-written);
-            }
-
-            ChangePendingBytes(-writtenBytes);
-
+            var (bytes, replies, length) = _outbox.TakeChunk();
+            Push(_stage.Out, bytes);
+            _ledger.Written(replies, length);
             PullIfRoom();
             TryFinish();
         }
 
-        private void Write(ArrayBufferWriter<byte> buffer, Frame frame)
-        {
-            try
-            {
-                _context.Codec.Encode(frame, buffer);
-            }
-            catch (ProtocolException e) when (frame is SessionFrame reply)
-            {
-                // A reply the protocol cannot carry (a snapshot over the frame size): the client gets an Error instead.
-                frame = new ErrorFrame(reply.Session, reply.Sequence, (ushort)ProtocolErrorCode.InternalError,
-                    $"session '{reply.Session}': the {reply.Type} reply cannot be sent: {e.Message}");
-                _context.Codec.Encode(frame, buffer);
-            }
-
-            _context.Counters.FrameSent();
-            if (frame is ErrorFrame error)
-            {
-                _context.Counters.ErrorSent(error.Code);
-            }
-        }
-
-        private void ChangePending(int delta)
-        {
-            _pending += delta;
-            _context.Counters.PendingChanged(delta, _pending);
-        }
-
-        private void ChangePendingBytes(long delta)
-        {
-            _pendingBytes += delta;
-            _context.Counters.PendingBytesChanged(delta, _pendingBytes);
-        }
-
         private void PullIfRoom()
         {
-            if (_closing || IsClosed(_stage.In) || HasBeenPulled(_stage.In))
+            if (_closing || IsClosed(_stage.In) || HasBeenPulled(_stage.In) || !_ledger.MayRead())
             {
                 return;
             }
 
-            if (_pending >= _context.Options.MaxPendingPerConnection || _pendingBytes >= _context.Options.MaxPendingBytesPerConnection)
-            {
-                if (!_pausedAtLimit)
-                {
-                    _pausedAtLimit = true;
-                    _context.Options.PendingLimitReached?.Invoke();
-                }
-
-                return;
-            }
-
-            _pausedAtLimit = false;
             Pull(_stage.In);
         }
 
@@ -495,7 +344,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void TryFinish()
         {
-            if (!_closing || _pending > 0)
+            if (!_closing || _ledger.Pending > 0)
             {
                 return;
             }
@@ -506,7 +355,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 Enqueue(farewell);
             }
 
-            if (_outbox.Count > 0)
+            if (!_outbox.IsEmpty)
             {
                 return;
             }

@@ -2,7 +2,7 @@ using System.Buffers;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 

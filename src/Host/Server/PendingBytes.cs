@@ -1,5 +1,5 @@
 using Streaming.Cells.Model;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 
@@ -8,7 +8,7 @@ namespace Streaming.Host.Server;
 /// against <see cref="ServerOptions.MaxPendingBytesPerConnection"/>. A request read is charged its own bytes plus the
 /// bytes its reply will take (a replay's outputs can be hundreds of times its inputs), so that what the server has
 /// read can never grow past the bound by the time it is answered; once answered, the charge becomes the reply's
-/// encoded size, until it is written.
+/// encoded size (<see cref="ConnectionLedger.Answered"/>), until it is written.
 /// </summary>
 internal sealed class PendingBytes(FrameCodec codec, ModelSpec spec)
 {
@@ -17,18 +17,6 @@ internal sealed class PendingBytes(FrameCodec codec, ModelSpec spec)
 
     /// <summary>What reading <paramref name="request"/> charges: the request itself and the largest reply it can get.</summary>
     public long ChargeFor(SessionFrame request) => Measure(request) + ReplyFor(request);
-
-    /// <summary>The encoded size of <paramref name="frames"/>; a frame the protocol cannot carry is charged as the Error that replaces it.</summary>
-    public long Of(IReadOnlyList<Frame> frames)
-    {
-        long bytes = 0;
-        foreach (var frame in frames)
-        {
-            bytes += Measure(frame);
-        }
-
-        return bytes;
-    }
 
     private long ReplyFor(SessionFrame request)
     {
@@ -51,7 +39,7 @@ internal sealed class PendingBytes(FrameCodec codec, ModelSpec spec)
         }
         catch (ProtocolException)
         {
-            // Replaced by an InternalError when written, whose message is at most a few hundred bytes.
+            // A request the decoder accepted always encodes; this is only a guard, charged as a large Error.
             return ReplyOverhead + 1024;
         }
     }

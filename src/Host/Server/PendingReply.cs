@@ -1,11 +1,12 @@
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 
 /// <summary>
-/// One request of a connection, from the moment it is read until its reply frames are queued for writing.
-/// Created on the connection stage's thread; the engine's task completes it on any thread, and the
-/// stage's async callback takes it from there.
+/// One request of a connection, from the moment it is read until its reply is handed to the outbox. Created on the
+/// connection stage's thread; the engine's task sets <see cref="Result"/> on any thread, and only the stage's async
+/// callback, back on the stage's thread, makes it <see cref="Encoded"/>: the ledger writes a reply once it is encoded,
+/// never merely because the engine has answered, so what it counts is always what the stage has seen.
 /// </summary>
 internal sealed class PendingReply
 {
@@ -34,17 +35,17 @@ internal sealed class PendingReply
     public SessionFrame? Request { get; private init; }
 
     /// <summary>The bytes charged against the connection's pending bytes while the engine works on the request.</summary>
-    public long Charged { get; init; }
+    public long Charged { get; private init; }
 
-    /// <summary>The encoded size of the reply's frames, once it is there; charged until they are written.</summary>
-    public long ReplyBytes { get; set; }
-
-    /// <summary>The reply, once the engine has answered; null while pending.</summary>
+    /// <summary>The reply, once the engine has answered (set on the engine's thread); null while pending.</summary>
     public Reply? Result { get; private set; }
 
-    /// <summary>A request that is answered already (a refusal by the connection itself).</summary>
-    public static PendingReply Answered(string session, ulong sequence, Reply reply) =>
-        new(session, sequence, null, opens: false) { Result = reply };
+    /// <summary>The reply's bytes, once the stage has encoded them on its own thread; null until then.</summary>
+    public EncodedFrames? Encoded { get; set; }
+
+    /// <summary>A request the connection refuses itself: answered and encoded already.</summary>
+    public static PendingReply Refused(string session, ulong sequence, ErrorFrame error, EncodedFrames encoded) =>
+        new(session, sequence, null, opens: false) { Result = Reply.Refused(error), Encoded = encoded };
 
     /// <summary>A request the engine is working on; <paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes.</summary>
     public static PendingReply Watch(SessionFrame request, RequestKind kind, bool opens, long charged, Task<Reply> work, Action<PendingReply> ready)

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 
@@ -174,7 +174,7 @@ internal sealed class RequestDispatcher
     {
         if (error is EngineException engine)
         {
-            return Reply.Refused(ErrorFrame.From(frame.Session, frame.Sequence, engine));
+            return Reply.Refused(EngineRefusal.Frame(frame.Session, frame.Sequence, engine));
         }
 
         _logger.RequestFailed(error, frame.Session, frame.Type, frame.Sequence);

@@ -14,6 +14,7 @@ internal sealed class ServerCounters
     private long _peakPendingBytesPerConnection;
     private long _refused;
     private long _acceptFailures;
+    private long _readPauses;
 
     public void ConnectionOpened()
     {
@@ -27,9 +28,11 @@ internal sealed class ServerCounters
 
     public void AcceptFailed() => Interlocked.Increment(ref _acceptFailures);
 
+    public void ReadPaused() => Interlocked.Increment(ref _readPauses);
+
     public void FrameReceived() => Interlocked.Increment(ref _framesReceived);
 
-    public void FrameSent() => Interlocked.Increment(ref _framesSent);
+    public void FramesSent(int count) => Interlocked.Add(ref _framesSent, count);
 
     public void ErrorSent(ushort code) => Interlocked.Increment(ref _errorsByCode[code]);
 
@@ -86,6 +89,7 @@ internal sealed class ServerCounters
             PeakPendingBytesPerConnection = Interlocked.Read(ref _peakPendingBytesPerConnection),
             ConnectionsRefused = Interlocked.Read(ref _refused),
             AcceptFailures = Interlocked.Read(ref _acceptFailures),
+            ReadPauses = Interlocked.Read(ref _readPauses),
         };
     }
 }

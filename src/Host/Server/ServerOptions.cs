@@ -1,4 +1,4 @@
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 
@@ -60,14 +60,8 @@ public sealed record ServerOptions
     /// <summary>The connection limit in force: <see cref="MaxConnections"/>, or the one derived from this process's descriptors now.</summary>
     public int EffectiveMaxConnections => MaxConnections ?? DerivedMaxConnections(DescriptorLimit.Soft(), DescriptorLimit.Open() ?? 0);
 
-    /// <summary>Records chosen sessions' requests and replies into a recording file (default none: nothing is recorded).</summary>
-    public Recording.TrafficRecorder? Recorder { get; init; }
-
-    /// <summary>Test hook: called when a connection stops reading because it holds <see cref="MaxPendingPerConnection"/> items.</summary>
-    internal Action? PendingLimitReached { get; init; }
-
-    /// <summary>Test hook: called when a connection's stage has stopped (every request it read has been handed to the engine).</summary>
-    internal Action? ConnectionStopped { get; init; }
+    /// <summary>Receives every request forwarded to the engine with its answer, to record chosen sessions (default none: nothing is recorded).</summary>
+    public IRequestRecorder? Recorder { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()

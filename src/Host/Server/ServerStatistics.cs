@@ -31,4 +31,10 @@ public sealed record ServerStatistics(
 
     /// <summary>Accepts the operating system failed (out of descriptors, buffers or memory); the server waits and retries.</summary>
     public long AcceptFailures { get; init; }
+
+    /// <summary>
+    /// Times a connection stopped reading because it held <see cref="ServerOptions.MaxPendingPerConnection"/> requests or
+    /// <see cref="ServerOptions.MaxPendingBytesPerConnection"/> bytes: backpressure on a client that sends faster than it reads.
+    /// </summary>
+    public long ReadPauses { get; init; }
 }

@@ -1,5 +1,5 @@
 using Streaming.Cells.Backends;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Service;
 

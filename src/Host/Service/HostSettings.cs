@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Streaming.Cells.Backends;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Host.Storage;
 

@@ -30,6 +30,7 @@ internal sealed class MetricsExporter : IDisposable
         var pendingBytes = factory.CreateGauge("streaming_pending_bytes", "Bytes held by requests in flight (with the replies they can get) and replies waiting to be written, over all connections.");
         var refused = factory.CreateCounter("streaming_connections_refused_total", "Connections refused with TooManyConnections because the server held its connection limit.");
         var acceptFailures = factory.CreateCounter("streaming_accept_failures_total", "Accepts the operating system failed (out of descriptors, buffers or memory); the server backs off and retries.");
+        var readPauses = factory.CreateCounter("streaming_read_pauses_total", "Times a connection stopped reading because it held its most pending requests or bytes (a client sending faster than it reads).");
         var errors = factory.CreateCounter("streaming_errors_total", "Error frames sent, by code (engine codes below 100, protocol codes from 100).", "code");
         var managedHeap = factory.CreateGauge("streaming_managed_heap_bytes", "Managed heap size after the last garbage collection (before the first, the bytes allocated so far); a leak shows as growth here, RSS includes native memory too.");
         Kernels(factory, engine.Kernels);
@@ -62,6 +63,7 @@ internal sealed class MetricsExporter : IDisposable
             pendingBytes.Set(traffic.PendingBytes);
             refused.IncTo(traffic.ConnectionsRefused);
             acceptFailures.IncTo(traffic.AcceptFailures);
+            readPauses.IncTo(traffic.ReadPauses);
             foreach (var (code, count) in traffic.ErrorsByCode)
             {
                 errors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).IncTo(count);

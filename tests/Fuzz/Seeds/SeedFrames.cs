@@ -1,4 +1,4 @@
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Streaming.Fuzz.Seeds;
 

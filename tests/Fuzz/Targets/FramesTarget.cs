@@ -4,7 +4,7 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Streaming.Fuzz.Seeds;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Streaming.Fuzz.Targets;

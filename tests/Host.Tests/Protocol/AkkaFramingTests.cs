@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Protocol;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Protocol;
 

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Protocol;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
+using Streaming.Host.Server;
 
 namespace Host.Tests.Protocol;
 
@@ -98,10 +99,10 @@ public sealed class FrameRoundTripTests
     [Fact]
     public void Error_frames_classify_their_code()
     {
-        Assert.Equal(Streaming.EngineErrorCode.InvalidInput, new ErrorFrame("a", 1, 1, "m").EngineCode);
+        Assert.Equal(SessionErrorCode.InvalidInput, new ErrorFrame("a", 1, 1, "m").SessionCode);
         Assert.Null(new ErrorFrame("a", 1, 1, "m").ProtocolCode);
         Assert.Equal(ProtocolErrorCode.TooManySessions, new ErrorFrame("a", 1, 107, "m").ProtocolCode);
-        Assert.Null(new ErrorFrame("a", 1, 107, "m").EngineCode);
+        Assert.Null(new ErrorFrame("a", 1, 107, "m").SessionCode);
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class FrameRoundTripTests
     public void An_error_frame_reports_an_engine_exception_with_its_code_and_message()
     {
         var engine = new Streaming.EngineException(Streaming.EngineErrorCode.UnknownSession, "no such session", "s");
-        var error = ErrorFrame.From("s", 4, engine);
+        var error = EngineRefusal.Frame("s", 4, engine);
         Assert.Equal(new ErrorFrame("s", 4, 2, engine.Message), error);
     }
 }

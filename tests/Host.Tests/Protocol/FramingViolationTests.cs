@@ -1,5 +1,5 @@
 using System.Buffers;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Protocol;
 

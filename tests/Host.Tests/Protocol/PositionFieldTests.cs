@@ -1,5 +1,6 @@
 using Streaming;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
+using Streaming.Host.Server;
 
 namespace Host.Tests.Protocol;
 
@@ -98,16 +99,16 @@ public sealed class PositionFieldTests
     public void An_engine_refusal_of_a_position_carries_the_sessions_position(EngineErrorCode code)
     {
         var engine = new EngineException(code, "out of place", "s") { Position = 17 };
-        var error = ErrorFrame.From("s", 4, engine);
+        var error = EngineRefusal.Frame("s", 4, engine);
         Assert.Equal(new ErrorFrame("s", 4, (ushort)code, engine.Message) { Position = 17 }, error);
         var decoded = (ErrorFrame)_codec.Decode(_codec.Encode(error));
-        Assert.Equal((code, 17L), (decoded.EngineCode!.Value, decoded.Position!.Value));
+        Assert.Equal(((ushort)code, 17L), ((ushort)decoded.SessionCode!.Value, decoded.Position!.Value));
     }
 
     [Fact]
     public void Other_engine_refusals_carry_no_position_even_if_the_exception_has_one()
     {
-        var error = ErrorFrame.From("s", 4, new EngineException(EngineErrorCode.InvalidInput, "bad", "s") { Position = 5 });
+        var error = EngineRefusal.Frame("s", 4, new EngineException(EngineErrorCode.InvalidInput, "bad", "s") { Position = 5 });
         Assert.Null(error.Position);
         Assert.Equal((ushort)EngineErrorCode.InvalidInput, error.Code);
         _codec.Encode(error);
@@ -116,7 +117,7 @@ public sealed class PositionFieldTests
     [Fact]
     public void An_engine_refusal_of_a_position_without_one_becomes_an_internal_error_that_can_be_sent()
     {
-        var error = ErrorFrame.From("s", 4, new EngineException(EngineErrorCode.PositionAhead, "ahead", "s"));
+        var error = EngineRefusal.Frame("s", 4, new EngineException(EngineErrorCode.PositionAhead, "ahead", "s"));
         Assert.Equal(ProtocolErrorCode.InternalError, error.ProtocolCode);
         Assert.Null(error.Position);
         Assert.Contains("PositionAhead but gave no valid session position (none)", error.Message, StringComparison.Ordinal);

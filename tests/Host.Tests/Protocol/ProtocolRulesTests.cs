@@ -1,5 +1,5 @@
 using Streaming;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Protocol;
 

@@ -1,4 +1,4 @@
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Recording;
 
 namespace Host.Tests.Recording;

@@ -1,6 +1,6 @@
 using Streaming;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Server;
 
@@ -20,7 +20,7 @@ public sealed class ClientServerTests
         await using var client = await scope.ConnectAsync();
         var inputs = Inputs(20, seed: 1);
         await client.OpenAsync("a");
-        var pushes = inputs.Select(x => client.PushAsync("a", Token.Vector(x))).ToList();
+        var pushes = inputs.Select(x => client.PushAsync("a", TokenInput.Vector(x))).ToList();
         var outputs = await Task.WhenAll(pushes);
         var expected = scope.Expected(inputs);
         for (var t = 0; t < inputs.Length; t++)
@@ -50,15 +50,15 @@ public sealed class ClientServerTests
         await using var client = await scope.ConnectAsync();
         var inputs = Inputs(3, seed: 2);
         await client.OpenAsync("a");
-        var first = await client.PushAsync("a", Token.Vector(inputs[0]));
-        var wrongLength = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(new float[] { 1, 2 })));
-        var notFinite = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(new[] { 1f, float.NaN, 0f })));
-        var unknown = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("nobody", Token.Vector(inputs[1])));
-        var second = await client.PushAsync("a", Token.Vector(inputs[1]));
+        var first = await client.PushAsync("a", TokenInput.Vector(inputs[0]));
+        var wrongLength = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(new float[] { 1, 2 })));
+        var notFinite = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(new[] { 1f, float.NaN, 0f })));
+        var unknown = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("nobody", TokenInput.Vector(inputs[1])));
+        var second = await client.PushAsync("a", TokenInput.Vector(inputs[1]));
 
-        Assert.Equal(EngineErrorCode.InvalidInput, wrongLength.EngineCode);
-        Assert.Equal(EngineErrorCode.InvalidInput, notFinite.EngineCode);
-        Assert.Equal(EngineErrorCode.UnknownSession, unknown.EngineCode);
+        Assert.Equal(SessionErrorCode.InvalidInput, wrongLength.SessionCode);
+        Assert.Equal(SessionErrorCode.InvalidInput, notFinite.SessionCode);
+        Assert.Equal(SessionErrorCode.UnknownSession, unknown.SessionCode);
         Assert.Equal("nobody", unknown.Session);
         Assert.False(unknown.ConnectionLost);
         var expected = scope.Expected(inputs[..2]);
@@ -74,15 +74,15 @@ public sealed class ClientServerTests
         await using var client = await scope.ConnectAsync();
         var inputs = Inputs(6, seed: 3);
         await client.OpenAsync("a");
-        var replay = await client.ReplayAsync("a", inputs[..4].Select(x => Token.Vector(x)).ToList());
+        var replay = await client.ReplayAsync("a", inputs[..4].Select(x => TokenInput.Vector(x)).ToList());
         var snapshot = await client.SnapshotAsync("a");
         await client.RestoreAsync("b", snapshot);
-        var fromA = await client.PushAsync("a", Token.Vector(inputs[4]));
-        var fromB = await client.PushAsync("b", Token.Vector(inputs[4]));
+        var fromA = await client.PushAsync("a", TokenInput.Vector(inputs[4]));
+        var fromB = await client.PushAsync("b", TokenInput.Vector(inputs[4]));
         await client.ResetAsync("b");
-        var afterReset = await client.PushAsync("b", Token.Vector(inputs[0]));
+        var afterReset = await client.PushAsync("b", TokenInput.Vector(inputs[0]));
         await client.CloseAsync("a");
-        var closed = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[5])));
+        var closed = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[5])));
 
         var expected = scope.Expected(inputs[..5]);
         Assert.Equal(4, replay.Position);
@@ -97,7 +97,7 @@ public sealed class ClientServerTests
         Assert.Equal(5, fromB.Position);
         Assert.Equal(1, afterReset.Position);
         Assert.Equal(expected[0], afterReset.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
-        Assert.Equal(EngineErrorCode.UnknownSession, closed.EngineCode);
+        Assert.Equal(SessionErrorCode.UnknownSession, closed.SessionCode);
         Assert.True(await client.PingAsync() >= TimeSpan.Zero);
     }
 }

@@ -5,7 +5,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;

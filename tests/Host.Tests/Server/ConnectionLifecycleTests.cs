@@ -1,6 +1,6 @@
 using Streaming;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Persistence;
 
@@ -21,8 +21,7 @@ public sealed class ConnectionLifecycleTests
     [Fact]
     public async Task A_client_that_disconnects_mid_stream_leaves_its_sessions_open_at_exactly_the_tokens_that_were_applied()
     {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = await ServerScope.StartAsync(options: new ServerOptions { ConnectionStopped = () => stopped.TrySetResult() });
+        await using var scope = await ServerScope.StartAsync();
         var inputs = Inputs(300, seed: 11);
         await using (var raw = await RawConnection.ConnectAsync(scope.Port))
         {
@@ -33,13 +32,14 @@ public sealed class ConnectionLifecycleTests
             await raw.SendAsync(burst);
         }
 
-        // The sessions outlive the connection: another connection picks the session up where the engine left it.
-        await stopped.Task;
+        // The sessions outlive the connection: once its stage has stopped (every token it read is with the engine),
+        // another connection picks the session up where the engine left it.
+        await scope.UntilAsync(s => s.ConnectionsAccepted == 1 && s.ConnectionsOpen == 0, "the dropped connection to stop");
         await using var client = await scope.ConnectAsync();
         var snapshot = await client.SnapshotAsync("dropped");
         var applied = (int)snapshot.Position;
         Assert.InRange(applied, 0, 200);
-        var next = await client.PushAsync("dropped", Token.Vector(inputs[200]));
+        var next = await client.PushAsync("dropped", TokenInput.Vector(inputs[200]));
         var expected = scope.Expected([.. inputs[..applied], inputs[200]]);
         Assert.Equal(applied + 1, next.Position);
         AssertClose(expected[^1], next.Output);
@@ -50,8 +50,7 @@ public sealed class ConnectionLifecycleTests
     public async Task A_client_that_stops_reading_is_backpressured_and_the_server_holds_at_most_the_pending_bound()
     {
         const int bound = 64;
-        var limitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var options = new ServerOptions { MaxPendingPerConnection = bound, PendingLimitReached = () => limitReached.TrySetResult() };
+        var options = new ServerOptions { MaxPendingPerConnection = bound };
         await using var scope = await ServerScope.StartAsync(options: options);
         await using var raw = await RawConnection.ConnectAsync(scope.Port);
         var sessions = Enumerable.Range(0, 8).Select(i => $"s{i}").ToArray();
@@ -63,7 +62,7 @@ public sealed class ConnectionLifecycleTests
 
         // The client writes everything and reads nothing: the server must stop reading once it holds the bound.
         var sending = raw.SendAsync(tokens);
-        await limitReached.Task;
+        await scope.UntilAsync(s => s.ReadPauses >= 1, "the connection to stop reading at its bound");
         Assert.InRange(scope.Server.Statistics.PeakPendingPerConnection, 1, bound);
 
         // Now the client reads: every token gets its exact output, and the bound held throughout.
@@ -107,8 +106,7 @@ public sealed class ConnectionLifecycleTests
         // Each replay is 2,000 steps: 24 KB in, 40 KB out. The frame bound (4,096) is never the one reached.
         const int bound = 256 * 1024;
         const int steps = 2000;
-        var limitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var options = new ServerOptions { MaxPendingBytesPerConnection = bound, PendingLimitReached = () => limitReached.TrySetResult() };
+        var options = new ServerOptions { MaxPendingBytesPerConnection = bound };
         await using var scope = await ServerScope.StartAsync(options: options);
         await using var raw = await RawConnection.ConnectAsync(scope.Port);
         var sessions = Enumerable.Range(0, 6).Select(i => $"r{i}").ToArray();
@@ -125,7 +123,7 @@ public sealed class ConnectionLifecycleTests
 
         // 48 replays, 1.2 MB in and 1.9 MB of outputs; the client reads nothing until the server has stopped reading it.
         var sending = raw.SendAsync(replays.SelectMany(b => b).ToArray());
-        await limitReached.Task;
+        await scope.UntilAsync(s => s.ReadPauses >= 1, "the connection to stop reading at its bound");
         var charge = codec.EncodedLength(ReplayFrame.OfVectors("r0", 1, steps, 3, new float[steps * 3])) + (steps * 4L * 5) + 48 + 2;
         var held = scope.Server.Statistics;
         Assert.InRange(held.PendingBytes, 1, bound + charge);
@@ -176,7 +174,7 @@ public sealed class ConnectionLifecycleTests
         await client.OpenAsync("kept-a");
         await client.OpenAsync("kept-b");
         var sessions = new[] { "kept-a", "kept-b" };
-        var pushes = inputs.Select((x, i) => client.PushAsync(sessions[i % 2], Token.Vector(x))).ToList();
+        var pushes = inputs.Select((x, i) => client.PushAsync(sessions[i % 2], TokenInput.Vector(x))).ToList();
         await pushes[0];
 
         await scope.Server.StopAsync();
@@ -184,7 +182,7 @@ public sealed class ConnectionLifecycleTests
         await client.Completion;
         var afterStop = await Assert.ThrowsAsync<StreamingClientException>(() => client.PingAsync());
         Assert.True(afterStop.ConnectionLost, afterStop.Message);
-        Assert.Equal(EngineErrorCode.EngineStopped, afterStop.EngineCode);
+        Assert.Equal(SessionErrorCode.EngineStopped, afterStop.SessionCode);
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => scope.ConnectAsync());
         await scope.DisposeAsync();
 
@@ -193,7 +191,7 @@ public sealed class ConnectionLifecycleTests
         {
             var mine = Enumerable.Range(0, inputs.Length).Where(i => i % 2 == s).ToList();
             var answered = mine.TakeWhile(i => pushes[i].IsCompletedSuccessfully).ToList();
-            Assert.All(mine.Skip(answered.Count), i => Assert.Equal(EngineErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(pushes[i].Exception!.InnerException).EngineCode));
+            Assert.All(mine.Skip(answered.Count), i => Assert.Equal(SessionErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(pushes[i].Exception!.InnerException).SessionCode));
             var expected = scope.Expected(answered.Select(i => inputs[i]).ToList());
             for (var t = 0; t < answered.Count; t++)
             {

@@ -1,5 +1,5 @@
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;

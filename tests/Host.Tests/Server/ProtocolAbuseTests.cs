@@ -1,7 +1,7 @@
 using Host.Tests.Protocol;
 using Streaming;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;
@@ -33,7 +33,7 @@ public sealed class ProtocolAbuseTests
         {
             var input = new[] { _inputs.Count * 0.1f, -0.3f, 0.7f - (_inputs.Count * 0.05f) };
             _inputs.Add(input);
-            var output = await client.PushAsync(session, Token.Vector(input));
+            var output = await client.PushAsync(session, TokenInput.Vector(input));
             Assert.Equal(_inputs.Count, output.Position);
             Assert.Equal(scope.Expected(_inputs)[^1], output.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
             Assert.True(await client.PingAsync() >= TimeSpan.Zero);
@@ -240,7 +240,7 @@ public sealed class ProtocolAbuseTests
         await using var client = await scope.ConnectAsync();
         await client.OpenAsync("a");
         var inputs = Enumerable.Range(0, 64).Select(i => new[] { i * 0.01f, 0.5f, -0.5f }).ToArray();
-        var pushes = inputs.Select(x => client.PushAsync("a", Token.Vector(x))).ToList();
+        var pushes = inputs.Select(x => client.PushAsync("a", TokenInput.Vector(x))).ToList();
         await Task.WhenAll(pushes.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
 
         var accepted = new List<float[]>();

@@ -1,6 +1,7 @@
 using Host.Tests.Protocol;
 using Streaming;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Sessions;
 
@@ -120,8 +121,8 @@ public sealed class ProtocolRulesTests
         await using var scope = await ServerScope.StartAsync();
         await using var client = await scope.ConnectAsync();
         await client.OpenAsync("kept");
-        await client.PushAsync("kept", Token.Vector(One));
-        var good = await client.SnapshotAsync("kept");
+        await client.PushAsync("kept", TokenInput.Vector(One));
+        var good = SessionSnapshot.FromBytes((await client.SnapshotAsync("kept")).Bytes.Span);
         var poisoned = new[]
         {
             good with { Layers = [new LayerState(WithAt(good.Layers[0].H, 1, float.NaN), good.Layers[0].C), good.Layers[1]] },
@@ -150,7 +151,7 @@ public sealed class ProtocolRulesTests
         // Messages to clients name protocol frames, not the .NET methods behind them.
         Assert.Contains("with an Open or a Restore", unknown.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Async", unknown.Message, StringComparison.Ordinal);
-        var next = await client.PushAsync("kept", Token.Vector(One));
+        var next = await client.PushAsync("kept", TokenInput.Vector(One));
         Assert.Equal(scope.Expected([One, One])[1], next.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
     }
 
@@ -160,7 +161,7 @@ public sealed class ProtocolRulesTests
         await using var scope = await ServerScope.StartAsync();
         await using var client = await scope.ConnectAsync();
         await client.OpenAsync("a");
-        var snapshot = await client.SnapshotAsync("a");
+        var snapshot = SessionSnapshot.FromBytes((await client.SnapshotAsync("a")).Bytes.Span);
         await using var raw = await RawConnection.ConnectAsync(scope.Port);
         await raw.SendAsync(new RestoreFrame("a", 3, (snapshot with { Position = -1 }).ToBytes()));
         var error = await raw.ReadErrorAsync();

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Server;
 

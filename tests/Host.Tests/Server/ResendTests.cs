@@ -2,8 +2,8 @@ using Akka.Actor;
 using Streaming;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;
@@ -21,16 +21,16 @@ public sealed class ResendTests
         return Enumerable.Range(0, count).Select(_ => new[] { random.NextSingle() * 2 - 1, random.NextSingle() * 2 - 1, random.NextSingle() * 2 - 1 }).ToArray();
     }
 
-    private static int[] Bits(TokenOutput output) => output.Output.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+    private static int[] Bits(TokenReply output) => output.Output.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     /// <summary>The outputs of a session that gets <paramref name="inputs"/> once each, in order, without positions.</summary>
-    private static async Task<TokenOutput[]> Undisturbed(StreamingClient client, string session, float[][] inputs)
+    private static async Task<TokenReply[]> Undisturbed(StreamingClient client, string session, float[][] inputs)
     {
         await client.OpenAsync(session);
-        var outputs = new TokenOutput[inputs.Length];
+        var outputs = new TokenReply[inputs.Length];
         for (var t = 0; t < inputs.Length; t++)
         {
-            outputs[t] = await client.PushAsync(session, Token.Vector(inputs[t]));
+            outputs[t] = await client.PushAsync(session, TokenInput.Vector(inputs[t]));
         }
 
         return outputs;
@@ -47,23 +47,23 @@ public sealed class ResendTests
         await client.OpenAsync("a");
         for (var t = 0; t < 5; t++)
         {
-            var output = await client.PushAsync("a", Token.Vector(inputs[t]), position: t);
+            var output = await client.PushAsync("a", TokenInput.Vector(inputs[t]), position: t);
             Assert.Equal(t + 1, output.Position);
             Assert.Equal(Bits(reference[t]), Bits(output));
         }
 
-        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[2]), position: 2));
-        var duplicateOfLast = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[4]) with { At = 4 }));
-        Assert.Equal(EngineErrorCode.DuplicateToken, duplicate.EngineCode);
+        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[2]), position: 2));
+        var duplicateOfLast = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[4]) with { At = 4 }));
+        Assert.Equal(SessionErrorCode.DuplicateToken, duplicate.SessionCode);
         Assert.Equal(5L, duplicate.Position);
         Assert.Equal("a", duplicate.Session);
         Assert.False(duplicate.ConnectionLost);
         Assert.Contains("position 2", duplicate.Message, StringComparison.Ordinal);
-        Assert.Equal((EngineErrorCode.DuplicateToken, 5L), (duplicateOfLast.EngineCode!.Value, duplicateOfLast.Position!.Value));
+        Assert.Equal((SessionErrorCode.DuplicateToken, 5L), (duplicateOfLast.SessionCode!.Value, duplicateOfLast.Position!.Value));
 
         for (var t = 5; t < 10; t++)
         {
-            var output = await client.PushAsync("a", Token.Vector(inputs[t]), position: t);
+            var output = await client.PushAsync("a", TokenInput.Vector(inputs[t]), position: t);
             Assert.Equal(t + 1, output.Position);
             Assert.Equal(Bits(reference[t]), Bits(output));
         }
@@ -82,20 +82,20 @@ public sealed class ResendTests
         await client.OpenAsync("a");
         for (var t = 0; t < 3; t++)
         {
-            await client.PushAsync("a", Token.Vector(inputs[t]), position: t);
+            await client.PushAsync("a", TokenInput.Vector(inputs[t]), position: t);
         }
 
         // Tokens 3 and 4 never arrived; 5 and 6 are sent pipelined and both refused with the same position.
-        var ahead = new[] { client.PushAsync("a", Token.Vector(inputs[5]), position: 5), client.PushAsync("a", Token.Vector(inputs[6]), position: 6) };
+        var ahead = new[] { client.PushAsync("a", TokenInput.Vector(inputs[5]), position: 5), client.PushAsync("a", TokenInput.Vector(inputs[6]), position: 6) };
         foreach (var refused in ahead)
         {
             var error = await Assert.ThrowsAsync<StreamingClientException>(() => refused);
-            Assert.Equal(EngineErrorCode.PositionAhead, error.EngineCode);
+            Assert.Equal(SessionErrorCode.PositionAhead, error.SessionCode);
             Assert.Equal(3L, error.Position);
             Assert.Contains("resend from position 3", error.Message, StringComparison.Ordinal);
         }
 
-        var resent = await Task.WhenAll(Enumerable.Range(3, 6).Select(t => client.PushAsync("a", Token.Vector(inputs[t]), position: t)));
+        var resent = await Task.WhenAll(Enumerable.Range(3, 6).Select(t => client.PushAsync("a", TokenInput.Vector(inputs[t]), position: t)));
         for (var i = 0; i < resent.Length; i++)
         {
             Assert.Equal(3 + i + 1, resent[i].Position);
@@ -108,8 +108,8 @@ public sealed class ResendTests
     {
         await using var scope = await ServerScope.StartAsync();
         var inputs = Inputs(8, seed: 13);
-        TokenOutput[] reference;
-        SessionSnapshot? persisted = null;
+        TokenReply[] reference;
+        Snapshot? persisted = null;
         await using (var first = await scope.ConnectAsync())
         {
             reference = await Undisturbed(first, "ref", inputs);
@@ -121,7 +121,7 @@ public sealed class ResendTests
                     persisted = await first.SnapshotAsync("a"); // a checkpoint
                 }
 
-                await first.PushAsync("a", Token.Vector(inputs[t]), position: t);
+                await first.PushAsync("a", TokenInput.Vector(inputs[t]), position: t);
             }
 
             // As after a crash: the session is back at its last persisted state (position 2); tokens 2-5 are lost.
@@ -130,13 +130,13 @@ public sealed class ResendTests
 
         // The client reconnects and goes on where it thinks the session is.
         await using var client = await scope.ConnectAsync();
-        var error = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[6]), position: 6));
-        Assert.Equal(EngineErrorCode.PositionAhead, error.EngineCode);
+        var error = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[6]), position: 6));
+        Assert.Equal(SessionErrorCode.PositionAhead, error.SessionCode);
         Assert.Equal(2L, error.Position);
 
         for (var t = (int)error.Position!.Value; t < inputs.Length; t++)
         {
-            var output = await client.PushAsync("a", Token.Vector(inputs[t]), position: t);
+            var output = await client.PushAsync("a", TokenInput.Vector(inputs[t]), position: t);
             Assert.Equal(t + 1, output.Position);
             Assert.Equal(Bits(reference[t]), Bits(output));
         }
@@ -151,26 +151,26 @@ public sealed class ResendTests
         var reference = await Undisturbed(client, "ref", inputs);
 
         await client.OpenAsync("a");
-        var outputs = new List<TokenOutput>
+        var outputs = new List<TokenReply>
         {
-            await client.PushAsync("a", Token.Vector(inputs[0])),
-            await client.PushAsync("a", Token.Vector(inputs[1])),
-            await client.PushAsync("a", Token.Vector(inputs[2]), position: 2),
+            await client.PushAsync("a", TokenInput.Vector(inputs[0])),
+            await client.PushAsync("a", TokenInput.Vector(inputs[1])),
+            await client.PushAsync("a", TokenInput.Vector(inputs[2]), position: 2),
         };
-        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[2]), position: 0));
-        outputs.Add(await client.PushAsync("a", Token.Vector(inputs[3])));
-        outputs.Add(await client.PushAsync("a", Token.Vector(inputs[4]), position: 4));
-        outputs.Add(await client.PushAsync("a", Token.Vector(inputs[5])));
+        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[2]), position: 0));
+        outputs.Add(await client.PushAsync("a", TokenInput.Vector(inputs[3])));
+        outputs.Add(await client.PushAsync("a", TokenInput.Vector(inputs[4]), position: 4));
+        outputs.Add(await client.PushAsync("a", TokenInput.Vector(inputs[5])));
 
-        Assert.Equal((EngineErrorCode.DuplicateToken, 3L), (duplicate.EngineCode!.Value, duplicate.Position!.Value));
+        Assert.Equal((SessionErrorCode.DuplicateToken, 3L), (duplicate.SessionCode!.Value, duplicate.Position!.Value));
         Assert.Equal(reference.Select(Bits), outputs.Select(Bits));
         Assert.Equal(Enumerable.Range(1, 6).Select(p => (long)p), outputs.Select(o => o.Position));
 
         // Other refusals carry no position.
-        var invalid = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(new float[2]), position: 6));
-        var unknown = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("nobody", Token.Vector(inputs[0]), position: 0));
-        Assert.Equal((EngineErrorCode.InvalidInput, (long?)null), (invalid.EngineCode!.Value, invalid.Position));
-        Assert.Equal((EngineErrorCode.UnknownSession, (long?)null), (unknown.EngineCode!.Value, unknown.Position));
+        var invalid = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(new float[2]), position: 6));
+        var unknown = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("nobody", TokenInput.Vector(inputs[0]), position: 0));
+        Assert.Equal((SessionErrorCode.InvalidInput, (long?)null), (invalid.SessionCode!.Value, invalid.Position));
+        Assert.Equal((SessionErrorCode.UnknownSession, (long?)null), (unknown.SessionCode!.Value, unknown.Position));
     }
 
     [Fact]
@@ -182,17 +182,17 @@ public sealed class ResendTests
         var reference = await Undisturbed(client, "ref", inputs);
 
         await client.OpenAsync("a");
-        await client.ReplayAsync("a", inputs[..4].Select(x => Token.Vector(x)).ToList());
-        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[3]), position: 3));
-        var next = await client.PushAsync("a", Token.Vector(inputs[4]), position: 4);
+        await client.ReplayAsync("a", inputs[..4].Select(x => TokenInput.Vector(x)).ToList());
+        var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[3]), position: 3));
+        var next = await client.PushAsync("a", TokenInput.Vector(inputs[4]), position: 4);
         await client.ResetAsync("a");
-        var ahead = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(inputs[0]), position: 5));
-        var restarted = await client.PushAsync("a", Token.Vector(inputs[0]), position: 0);
+        var ahead = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(inputs[0]), position: 5));
+        var restarted = await client.PushAsync("a", TokenInput.Vector(inputs[0]), position: 0);
 
-        Assert.Equal((EngineErrorCode.DuplicateToken, 4L), (duplicate.EngineCode!.Value, duplicate.Position!.Value));
+        Assert.Equal((SessionErrorCode.DuplicateToken, 4L), (duplicate.SessionCode!.Value, duplicate.Position!.Value));
         Assert.Equal(5, next.Position);
         Assert.Equal(reference[4].Output.ToArray(), next.Output.ToArray(), (x, y) => Math.Abs(x - y) <= 1e-5f);
-        Assert.Equal((EngineErrorCode.PositionAhead, 0L), (ahead.EngineCode!.Value, ahead.Position!.Value));
+        Assert.Equal((SessionErrorCode.PositionAhead, 0L), (ahead.SessionCode!.Value, ahead.Position!.Value));
         Assert.Equal(Bits(reference[0]), Bits(restarted));
     }
 
@@ -203,11 +203,11 @@ public sealed class ResendTests
         await using var client = await scope.ConnectAsync();
         await client.OpenAsync("a");
         // Argument errors are thrown by the call itself, before any task exists.
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = client.PushAsync("a", Token.Vector(new float[3]), position: -1); });
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = client.PushAsync("a", Token.Vector(new float[3]) with { At = -4 }); });
-        var contradiction = Assert.Throws<ArgumentException>(() => { _ = client.PushAsync("a", Token.Vector(new float[3]) with { At = 1 }, position: 2); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = client.PushAsync("a", TokenInput.Vector(new float[3]), position: -1); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = client.PushAsync("a", TokenInput.Vector(new float[3]) with { At = -4 }); });
+        var contradiction = Assert.Throws<ArgumentException>(() => { _ = client.PushAsync("a", TokenInput.Vector(new float[3]) with { At = 1 }, position: 2); });
         Assert.Contains("the position is 2 but the token's At is 1", contradiction.Message, StringComparison.Ordinal);
-        var agreed = await client.PushAsync("a", Token.Vector(new float[3]) with { At = 0 }, position: 0);
+        var agreed = await client.PushAsync("a", TokenInput.Vector(new float[3]) with { At = 0 }, position: 0);
         Assert.Equal(1, agreed.Position);
     }
 
@@ -240,11 +240,11 @@ public sealed class ResendTests
             await using var client = await StreamingClient.ConnectAsync("127.0.0.1", server.Endpoint.Port);
             Assert.Equal("test-model", client.Welcome.Model);
             await client.OpenAsync("a");
-            await client.PushAsync("a", Token.Vector(new float[3]), position: 0);
-            var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", Token.Vector(new float[3]), position: 0));
+            await client.PushAsync("a", TokenInput.Vector(new float[3]), position: 0);
+            var duplicate = await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("a", TokenInput.Vector(new float[3]), position: 0));
             await client.CloseAsync("a");
 
-            Assert.Equal(EngineErrorCode.DuplicateToken, duplicate.EngineCode);
+            Assert.Equal(SessionErrorCode.DuplicateToken, duplicate.SessionCode);
             Assert.Equal(new[] { "open a", "push a at 0", "push a at 0", "close a" }, service.Calls);
         }
         finally

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Server;
 

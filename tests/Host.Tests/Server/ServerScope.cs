@@ -4,7 +4,7 @@ using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Sequences;
 using Streaming.Cells.Weights;
-using Streaming.Host.Client;
+using Streaming.Client;
 using Streaming.Host.Server;
 
 namespace Host.Tests.Server;
@@ -47,6 +47,23 @@ internal sealed class ServerScope : IAsyncDisposable
         {
             await system.Terminate();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes once the server's counters satisfy <paramref name="condition"/>: what a test waits for when the server
+    /// offers nothing to await (a connection stopped, a connection paused at its bound); fails after 20 s naming <paramref name="what"/>.
+    /// </summary>
+    public Task UntilAsync(Func<ServerStatistics, bool> condition, string what) => Until(() => condition(Server.Statistics), what);
+
+    /// <summary>Completes once <paramref name="condition"/> holds, checking every 5 ms; fails after 20 s naming <paramref name="what"/>.</summary>
+    public static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting for {what}");
+            await Task.Delay(5);
         }
     }
 

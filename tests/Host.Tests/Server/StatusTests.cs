@@ -3,8 +3,8 @@ using Streaming;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Weights;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Sessions;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Streaming;
 using Streaming.Cells.Weights;
-using Streaming.Host.Client;
+using Streaming.Client;
 using Streaming.Host.Recording;
 using Streaming.Host.Replay;
 using Streaming.Host.Server;
@@ -39,20 +39,20 @@ public sealed class TrafficRecordingTests : IDisposable
         {
             await using var client = await scope.ConnectAsync();
             float[][] inputs = [[0.1f, 0.2f, 0.3f], [-0.5f, 0.25f, 1f], [0.7f, -0.1f, 0f]];
-            await client.OpenAsync("rec-1", new InitialState(new float[10].Select((_, i) => i * 0.05f).ToArray(), ReadOnlyMemory<float>.Empty));
+            await client.OpenAsync("rec-1", new StartState(new float[10].Select((_, i) => i * 0.05f).ToArray(), ReadOnlyMemory<float>.Empty));
             await client.OpenAsync("exact");
             await client.OpenAsync("ignored");
-            var pushes = inputs.Select(x => client.PushAsync("rec-1", Token.Vector(x))).ToList();
-            var refused = client.PushAsync("rec-1", Token.Vector(new[] { 1f, float.NaN, 0f }));
-            await client.PushAsync("ignored", Token.Vector(inputs[0]));
+            var pushes = inputs.Select(x => client.PushAsync("rec-1", TokenInput.Vector(x))).ToList();
+            var refused = client.PushAsync("rec-1", TokenInput.Vector(new[] { 1f, float.NaN, 0f }));
+            await client.PushAsync("ignored", TokenInput.Vector(inputs[0]));
             await Task.WhenAll(pushes);
             await Assert.ThrowsAsync<StreamingClientException>(() => refused);
-            await client.ReplayAsync("exact", inputs.Select(x => Token.Vector(x)).ToList());
+            await client.ReplayAsync("exact", inputs.Select(x => TokenInput.Vector(x)).ToList());
             var snapshot = await client.SnapshotAsync("rec-1");
             await client.RestoreAsync("exact", snapshot);
-            await client.PushAsync("exact", Token.Vector(inputs[2]));
+            await client.PushAsync("exact", TokenInput.Vector(inputs[2]));
             await client.ResetAsync("rec-1");
-            await client.PushAsync("rec-1", Token.Vector(inputs[1]));
+            await client.PushAsync("rec-1", TokenInput.Vector(inputs[1]));
             await client.CloseAsync("rec-1");
             await Assert.ThrowsAsync<StreamingClientException>(() => client.SnapshotAsync("rec-1"));
         }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Streaming.Host.Protocol;
+using Streaming.Client.Protocol;
 using Streaming.Host.Server;
 using Streaming.Host.Service;
 

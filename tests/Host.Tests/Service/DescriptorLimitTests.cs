@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Host.Tests.Server;
 using Streaming;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Service;
 
@@ -111,7 +112,7 @@ public sealed partial class DescriptorLimitTests
         // The connection that waited in the backlog while accepts failed is accepted first, then this one.
         await using var client = await ConnectionLimitTests.ConnectWhenRoomAsync(port);
         await client.OpenAsync("after");
-        var output = await client.PushAsync("after", Token.Id(3));
+        var output = await client.PushAsync("after", TokenInput.Id(3));
         Assert.Equal(1, output.Position);
         Assert.True(await client.PingAsync() >= TimeSpan.Zero);
     }

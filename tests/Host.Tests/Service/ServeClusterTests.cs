@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Streaming;
-using Streaming.Host.Client;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Service;
 
@@ -49,7 +50,7 @@ public sealed partial class ServeProcessTests
                 await client.OpenAsync($"s{s}");
                 for (var t = 0; t < before; t++)
                 {
-                    outputs[s][t] = (await client.PushAsync($"s{s}", Token.Id(ids[s][t]).WithAt(t))).Output.ToArray();
+                    outputs[s][t] = (await client.PushAsync($"s{s}", TokenInput.Id(ids[s][t]).WithAt(t))).Output.ToArray();
                 }
             }
 
@@ -57,7 +58,7 @@ public sealed partial class ServeProcessTests
             await Task.Delay(TimeSpan.FromSeconds(3));
             for (var s = 0; s < sessions; s++)
             {
-                outputs[s][before] = (await clients[0].PushAsync($"s{s}", Token.Id(ids[s][before]).WithAt(before))).Output.ToArray();
+                outputs[s][before] = (await clients[0].PushAsync($"s{s}", TokenInput.Id(ids[s][before]).WithAt(before))).Output.ToArray();
             }
 
             nodes[2].Kill();
@@ -73,10 +74,10 @@ public sealed partial class ServeProcessTests
                 {
                     try
                     {
-                        outputs[s][t] = (await clients[0].PushAsync($"s{s}", Token.Id(ids[s][t]).WithAt(t))).Output.ToArray();
+                        outputs[s][t] = (await clients[0].PushAsync($"s{s}", TokenInput.Id(ids[s][t]).WithAt(t))).Output.ToArray();
                         t++;
                     }
-                    catch (StreamingClientException e) when (e.EngineCode == EngineErrorCode.PositionAhead)
+                    catch (StreamingClientException e) when (e.SessionCode == SessionErrorCode.PositionAhead)
                     {
                         Assert.NotNull(e.Position);
                         Assert.InRange(e.Position.Value, before, t - 1);

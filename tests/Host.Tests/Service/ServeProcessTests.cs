@@ -4,8 +4,8 @@ using Streaming;
 using Streaming.Cells.Backends;
 using Streaming.Cells.Model;
 using Streaming.Cells.Sequences;
-using Streaming.Host.Client;
-using Streaming.Host.Protocol;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 using Host.Tests.Server;
 
 namespace Host.Tests.Service;
@@ -39,7 +39,7 @@ public sealed partial class ServeProcessTests : IDisposable
             Assert.Equal("char-english", client.Welcome.Model);
             Assert.Equal(96, client.Welcome.InputSize);
             await client.OpenAsync("tcp-user");
-            var outputs = await Task.WhenAll(ids.Select(id => client.PushAsync("tcp-user", Token.Id(id))));
+            var outputs = await Task.WhenAll(ids.Select(id => client.PushAsync("tcp-user", TokenInput.Id(id))));
             var expected = Bulk(ids);
             for (var t = 0; t < ids.Length; t++)
             {
@@ -75,9 +75,9 @@ public sealed partial class ServeProcessTests : IDisposable
         await using (var client = await StreamingClient.ConnectAsync("127.0.0.1", port))
         {
             await client.OpenAsync("m");
-            await Task.WhenAll(new[] { 1, 2, 3, 4, 5 }.Select(id => client.PushAsync("m", Token.Id(id))));
+            await Task.WhenAll(new[] { 1, 2, 3, 4, 5 }.Select(id => client.PushAsync("m", TokenInput.Id(id))));
             // One past the default model's 96 ids.
-            await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("m", Token.Id(96)));
+            await Assert.ThrowsAsync<StreamingClientException>(() => client.PushAsync("m", TokenInput.Id(96)));
         }
 
         using var http = new HttpClient();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Streaming;
-using Streaming.Host.Client;
+using Streaming.Client;
+using Streaming.Client.Protocol;
 
 namespace Host.Tests.Service;
 
@@ -41,17 +42,17 @@ public sealed partial class ServeProcessTests
                 await client.OpenAsync("kept");
                 foreach (var id in ids[..6])
                 {
-                    await client.PushAsync("kept", Token.Id(id));
+                    await client.PushAsync("kept", TokenInput.Id(id));
                 }
 
                 // What the next token must give after the restart: the same state, carried on in this process.
                 await client.RestoreAsync("twin", await client.SnapshotAsync("kept"));
-                expectedNext = (await client.PushAsync("twin", Token.Id(ids[6]))).Output.ToArray();
+                expectedNext = (await client.PushAsync("twin", TokenInput.Id(ids[6]))).Output.ToArray();
                 await client.CloseAsync("twin");
 
                 // Tokens in flight at SIGTERM: those the server read are answered, the rest refused as not applied.
                 await client.OpenAsync("busy");
-                var inFlight = ids.Select(id => client.PushAsync("busy", Token.Id(id))).ToList();
+                var inFlight = ids.Select(id => client.PushAsync("busy", TokenInput.Id(id))).ToList();
                 await Terminate(serve);
                 firstOutput = Output(serve);
                 Assert.Equal(0, serve.ExitCode);
@@ -59,7 +60,7 @@ public sealed partial class ServeProcessTests
                 await Task.WhenAll(inFlight.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
                 answered = inFlight.TakeWhile(p => p.IsCompletedSuccessfully).Count();
                 Assert.All(inFlight.Skip(answered), p => Assert.Equal(
-                    EngineErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(p.Exception!.InnerException).EngineCode));
+                    SessionErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(p.Exception!.InnerException).SessionCode));
             }
 
             Assert.Contains(kind == "sqlite" ? $"Sessions are saved to SQLite {database}" : "Sessions are saved to PostgreSQL", firstOutput, StringComparison.Ordinal);
@@ -69,12 +70,12 @@ public sealed partial class ServeProcessTests
             {
                 var port = await ListeningPort(restarted);
                 await using var client = await StreamingClient.ConnectAsync("127.0.0.1", port);
-                var resumed = await client.PushAsync("kept", Token.Id(ids[6]));
+                var resumed = await client.PushAsync("kept", TokenInput.Id(ids[6]));
                 Assert.Equal(7, resumed.Position);
                 Assert.Equal(expectedNext, resumed.Output.ToArray());
                 Assert.Equal(answered, (await client.SnapshotAsync("busy")).Position);
                 var reopen = await Assert.ThrowsAsync<StreamingClientException>(() => client.OpenAsync("kept"));
-                Assert.Equal(EngineErrorCode.SessionAlreadyOpen, reopen.EngineCode);
+                Assert.Equal(SessionErrorCode.SessionAlreadyOpen, reopen.SessionCode);
                 await Terminate(restarted);
                 Assert.Equal(0, restarted.ExitCode);
             }

@@ -1,0 +1,408 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Streaming.Client.Protocol;
+
+namespace Streaming.Client;
+
+/// <summary>
+/// A connection to a streaming server (docs/protocol.md), carrying any number of sessions. Every method sends one
+/// request and returns a task for its reply; requests go out in the order the methods are called, so calls for one
+/// session made one after another (awaited or not) apply in that order. A refused request fails its task with a
+/// <see cref="StreamingClientException"/> carrying the server's error code; the session goes on as if it had not
+/// been sent. Thread-safe. A session may have at most <c>Welcome.Limits.MaxTokensInFlightPerSession</c> tokens and
+/// replays unanswered; the server refuses more with <see cref="ProtocolErrorCode.TooManyTokensInFlight"/>.
+/// </summary>
+public sealed class StreamingClient : IAsyncDisposable
+{
+    private const int BufferBytes = 64 * 1024;
+    private readonly TcpClient _tcp;
+    private readonly Socket _socket;
+    private readonly Stream _input;
+    private readonly Stream _output;
+    private readonly FrameCodec _codec;
+    private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _reader;
+    private readonly Task _writer;
+    private StreamingClientException? _closed;
+    private long _sequence;
+
+    private StreamingClient(TcpClient tcp, Stream input, Stream output, WelcomeFrame welcome)
+    {
+        _tcp = tcp;
+        _socket = tcp.Client;
+        _input = input;
+        _output = output;
+        Welcome = welcome;
+        _codec = new FrameCodec(welcome.Limits);
+        _reader = Task.Run(ReadLoopAsync);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>The server's Welcome: its model, token kind, input and output sizes, and the limits it enforces.</summary>
+    public WelcomeFrame Welcome { get; }
+
+    /// <summary>Completes when the connection has ended (closed by either side, or failed).</summary>
+    public Task Completion => _reader;
+
+    /// <summary>Connects to the server at <paramref name="host"/>:<paramref name="port"/> and does the handshake.</summary>
+    /// <exception cref="StreamingClientException">The server refused the handshake (its code says why) or closed the connection.</exception>
+    /// <exception cref="SocketException">The connection could not be made.</exception>
+    public static async Task<StreamingClient> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            await tcp.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            var stream = tcp.GetStream();
+            var input = new BufferedStream(stream, BufferBytes);
+            var handshake = new FrameCodec();
+            await stream.WriteAsync(handshake.Encode(HelloFrame.Current), cancellationToken).ConfigureAwait(false);
+            var first = await ReadFrameAsync(input, handshake, cancellationToken).ConfigureAwait(false);
+            return first switch
+            {
+                WelcomeFrame welcome => new StreamingClient(tcp, input, new BufferedStream(stream, BufferBytes), welcome),
+                ErrorFrame error => throw StreamingClientException.From(error, connectionLost: true),
+                null => throw new StreamingClientException(0, $"the server at {host}:{port} closed the connection during the handshake.", connectionLost: true),
+                _ => throw new StreamingClientException(0, $"the server at {host}:{port} answered the Hello with a {first.Type} frame; expected Welcome.", connectionLost: true),
+            };
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a session, from <paramref name="initialState"/> (h0/c0 without the batch axis) or zeros.</summary>
+    /// <param name="session">The session id: 1 to 128 bytes of UTF-8.</param>
+    /// <param name="initialState">The starting state (default null: zeros).</param>
+    /// <param name="model">The model to serve it with (default empty: the server's model).</param>
+    public Task OpenAsync(string session, StartState? initialState = null, string model = "") =>
+        Send(seq => new OpenFrame(session, seq, model, initialState?.H0 ?? default, initialState?.C0 ?? default), Acknowledged(session, FrameType.Open));
+
+    /// <summary>
+    /// Sends one token and returns the model's output for it (its position counts the tokens consumed, this one included).
+    /// </summary>
+    /// <param name="session">The session id.</param>
+    /// <param name="token">The token; its <see cref="TokenInput.At"/>, when set, is sent as the token's position.</param>
+    /// <param name="position">
+    /// The token's zero-based index in the session's stream (default null: <paramref name="token"/>'s
+    /// <see cref="TokenInput.At"/>, and with neither the token is applied wherever the session is). With a position the
+    /// server applies the token only there: a token it applied already fails with
+    /// <see cref="SessionErrorCode.DuplicateToken"/>, one beyond the session's position with
+    /// <see cref="SessionErrorCode.PositionAhead"/>; <see cref="StreamingClientException.Position"/> then says the
+    /// session's position (resend from there after PositionAhead). See docs/protocol.md, "Resending after a failure".
+    /// </param>
+    /// <exception cref="ArgumentException">The position is negative, or differs from the token's <see cref="TokenInput.At"/>.</exception>
+    public Task<TokenReply> PushAsync(string session, TokenInput token, long? position = null)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (position is { } p && token.At is { } at && p != at)
+        {
+            throw new ArgumentException($"the position is {p} but the token's At is {at}; give one of them, or the same value.", nameof(position));
+        }
+
+        var where = position ?? token.At;
+        if (where < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), where, "a token's position is its zero-based index in the session's stream; expected 0 or more.");
+        }
+
+        return Send(
+            seq => token.IsId ? TokenFrame.OfId(session, seq, token.TokenId, where) : TokenFrame.OfVector(session, seq, token.Values, where),
+            PendingRequest.Of(frame => frame is OutputFrame output ? new TokenReply(session, output.Position + 1, output.Output) : null));
+    }
+
+    /// <summary>The session's state after exactly the requests sent before this one.</summary>
+    /// <remarks>A reply whose bytes hold no snapshot fails the task with <see cref="SessionErrorCode.MalformedSnapshot"/>.</remarks>
+    public Task<Snapshot> SnapshotAsync(string session) =>
+        Send(seq => new SnapshotRequestFrame(session, seq),
+            PendingRequest.Of(frame => frame is SnapshotReplyFrame reply ? Snapshot.FromBytes(reply.Snapshot) : null));
+
+    /// <summary>Gives the session the snapshot's state and position, opening it if needed; the bytes go back unchanged.</summary>
+    public Task RestoreAsync(string session, Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return Send(seq => new RestoreFrame(session, seq, snapshot.Bytes), Acknowledged(session, FrameType.Restore));
+    }
+
+    /// <summary>
+    /// Runs a whole sequence in bulk mode, from <paramref name="from"/> or, when null, from the session's current state;
+    /// the session's state afterwards is the final state.
+    /// </summary>
+    public Task<ReplayReply> ReplayAsync(string session, IReadOnlyList<TokenInput> inputs, StartState? from = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var pending = new PendingReplay(session, inputs.Count);
+        return Send(seq => ReplayFrameOf(session, seq, inputs, from), pending, pending.Task);
+    }
+
+    /// <summary>Sets the session's state to zeros and its position to 0.</summary>
+    public Task ResetAsync(string session) => Send(seq => new ResetFrame(session, seq), Acknowledged(session, FrameType.Reset));
+
+    /// <summary>Closes the session and frees its state on the server.</summary>
+    public Task CloseAsync(string session) => Send(seq => new CloseFrame(session, seq), Acknowledged(session, FrameType.Close));
+
+    /// <summary>Sends a Ping and returns the round-trip time to its Pong.</summary>
+    public async Task<TimeSpan> PingAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Send(nonce => new PingFrame(nonce), PendingRequest.Of(frame => frame is PongFrame ? (object)frame : null)).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>
+    /// Asks the server for its status: whether it serves session requests (<see cref="StatusFrame.Ready"/>) and what the
+    /// kernel check of its backend found: the compute path each role of each layer serves with, the paths rejected on the
+    /// server's machine, and their errors against the float64 reference of PyTorch's equations.
+    /// </summary>
+    /// <exception cref="StreamingClientException">
+    /// The connection ended first, for instance because the server sent a malformed Status, or because it predates the
+    /// Status frame and refused the request as <see cref="ProtocolErrorCode.UnknownFrameType"/>.
+    /// </exception>
+    public Task<StatusFrame> StatusAsync() =>
+        Send(nonce => new StatusRequestFrame(nonce), PendingRequest.Of(frame => frame as StatusFrame));
+
+    /// <summary>Closes the connection; unanswered requests fail with a <see cref="StreamingClientException"/>. The server keeps the sessions open.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The connection was gone already.
+        }
+
+        ShutdownQuietly(SocketShutdown.Send);
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _tcp.Dispose();
+        await _reader.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static ReplayFrame ReplayFrameOf(string session, ulong sequence, IReadOnlyList<TokenInput> inputs, StartState? from)
+    {
+        ReplayFrame frame;
+        if (inputs.Count > 0 && inputs[0].IsId)
+        {
+            frame = ReplayFrame.OfIds(session, sequence, inputs.Select(t => t.TokenId).ToArray());
+        }
+        else
+        {
+            var width = inputs.Count == 0 ? 1 : inputs[0].Values.Length;
+            var values = new float[inputs.Count * width];
+            for (var t = 0; t < inputs.Count; t++)
+            {
+                if (inputs[t].IsId || inputs[t].Values.Length != width)
+                {
+                    throw new ArgumentException($"inputs[{t}] is {inputs[t]}; every step of a replay frame has the kind and width of the first ({width} values).", nameof(inputs));
+                }
+
+                inputs[t].Values.Span.CopyTo(values.AsSpan(t * width, width));
+            }
+
+            frame = ReplayFrame.OfVectors(session, sequence, inputs.Count, width, values);
+        }
+
+        return from is null ? frame : frame with { H0 = from.H0, C0 = from.C0 };
+    }
+
+    private static PendingRequest.Pending<object> Acknowledged(string session, FrameType type) =>
+        PendingRequest.Of(frame => frame is AckFrame ack && ack.Acknowledged == type ? (object)ack : null);
+
+    private Task<T> Send<T>(Func<ulong, Frame> create, PendingRequest.Pending<T> pending)
+        where T : class => Send(create, pending, pending.Task);
+
+    private Task<T> Send<T>(Func<ulong, Frame> create, PendingRequest pending, Task<T> result)
+    {
+        if (_closed is { } closed)
+        {
+            return Task.FromException<T>(closed);
+        }
+
+        var sequence = (ulong)Interlocked.Increment(ref _sequence);
+        byte[] bytes;
+        try
+        {
+            bytes = _codec.Encode(create(sequence));
+        }
+        catch (Exception e) when (e is ProtocolException or ArgumentException)
+        {
+            var code = e is ProtocolException p ? (ushort)p.Code : (ushort)SessionErrorCode.InvalidInput;
+            return Task.FromException<T>(new StreamingClientException(code, "the request cannot be sent: " + e.Message, null, false, e));
+        }
+
+        _pending[sequence] = pending;
+        if (!_outgoing.Writer.TryWrite(bytes))
+        {
+            _pending.TryRemove(sequence, out _);
+            return Task.FromException<T>(_closed ?? new StreamingClientException(0, "the client is closed.", connectionLost: true));
+        }
+
+        // The reader may have failed everything between the check above and the registration.
+        if (_closed is { } lost && _pending.TryRemove(sequence, out _))
+        {
+            pending.Fail(lost);
+        }
+
+        return result;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var bytes))
+                {
+                    await _output.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+                }
+
+                await _output.FlushAsync(_stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
+        {
+            Close(new StreamingClientException(0, "the connection failed while sending: " + e.Message, connectionLost: true, innerException: e));
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        ErrorFrame? farewell = null;
+        try
+        {
+            while (await ReadFrameAsync(_input, _codec, _stop.Token).ConfigureAwait(false) is { } frame)
+            {
+                switch (frame)
+                {
+                    case ErrorFrame error when error.Sequence != 0 && _pending.TryRemove(error.Sequence, out var refused):
+                        refused.Fail(StreamingClientException.From(error));
+                        break;
+                    case ErrorFrame error when error.EndsConnection:
+                        // The server's last frame: closing our side at once lets the server close without a reset.
+                        farewell = error;
+                        Close(StreamingClientException.From(error, connectionLost: true));
+                        ShutdownQuietly(SocketShutdown.Send);
+                        break;
+                    case ErrorFrame:
+                        // A connection-level refusal that matches no request (a frame sent the wrong way): nothing waits for it.
+                        break;
+                    case PingFrame ping:
+                        _outgoing.Writer.TryWrite(_codec.Encode(new PongFrame(ping.Nonce)));
+                        break;
+                    case PongFrame pong:
+                        if (_pending.TryRemove(pong.Nonce, out var pinged))
+                        {
+                            pinged.Accept(pong);
+                        }
+
+                        break;
+                    case StatusFrame status:
+                        if (_pending.TryRemove(status.Nonce, out var asked))
+                        {
+                            asked.Accept(status);
+                        }
+
+                        break;
+                    case SessionFrame reply when _pending.TryGetValue(reply.Sequence, out var request):
+                        if (request.Accept(reply))
+                        {
+                            _pending.TryRemove(reply.Sequence, out _);
+                        }
+
+                        break;
+                    default:
+                        // A reply nothing waits for, or a frame only clients send (a StatusRequest, a Token): a client
+                        // sends no Error frames, so it ignores it.
+                        break;
+                }
+            }
+
+            Close(farewell is null
+                ? new StreamingClientException(0, "the server closed the connection.", connectionLost: true)
+                : StreamingClientException.From(farewell, connectionLost: true));
+
+            ShutdownQuietly(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException or ProtocolException)
+        {
+            Close(farewell is not null
+                ? StreamingClientException.From(farewell, connectionLost: true)
+                : e is ProtocolException p
+                    ? new StreamingClientException((ushort)p.Code, "the server sent a frame this client cannot read: " + p.Message, connectionLost: true, innerException: e)
+                    : new StreamingClientException(0, "the connection failed: " + e.Message, connectionLost: true, innerException: e));
+        }
+    }
+
+    private void ShutdownQuietly(SocketShutdown how)
+    {
+        try
+        {
+            _socket.Shutdown(how);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing to do.
+        }
+    }
+
+    private void Close(StreamingClientException reason)
+    {
+        Interlocked.CompareExchange(ref _closed, reason, null);
+        _outgoing.Writer.TryComplete();
+        foreach (var sequence in _pending.Keys)
+        {
+            if (_pending.TryRemove(sequence, out var request))
+            {
+                request.Fail(_closed);
+            }
+        }
+    }
+
+    /// <summary>Reads one whole frame, or null at a clean end of the stream between frames.</summary>
+    private static async Task<Frame?> ReadFrameAsync(Stream stream, FrameCodec codec, CancellationToken cancellationToken)
+    {
+        var prefix = new byte[FrameCodec.LengthFieldBytes];
+        var got = await stream.ReadAtLeastAsync(prefix, prefix.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (got == 0)
+        {
+            return null;
+        }
+
+        if (got < prefix.Length)
+        {
+            throw new ProtocolException(ProtocolErrorCode.TruncatedFrame, $"the connection ended after {got} byte(s) of a length prefix.");
+        }
+
+        var length = codec.PeekFrameLength(new ReadOnlySequence<byte>(prefix))!.Value;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            prefix.CopyTo(buffer, 0);
+            await stream.ReadExactlyAsync(buffer.AsMemory(prefix.Length, length - prefix.Length), cancellationToken).ConfigureAwait(false);
+            return codec.Decode(buffer.AsSpan(0, length));
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new ProtocolException(ProtocolErrorCode.TruncatedFrame, "the connection ended inside a frame: " + e.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
