@@ -25,6 +25,7 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["onnx"] = OnnxScenario.Run,
     ["ragged"] = RaggedReplayScenario.Run,
     ["scale"] = ScaleScenario.Run,
+    ["generate"] = GenerateScenario.Run,
     ["soak"] = SoakScenario.Run,
 };
 if (names.Count == 0)

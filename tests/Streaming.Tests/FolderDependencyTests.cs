@@ -20,7 +20,7 @@ public sealed class FolderDependencyTests
     ];
 
     // The public API's namespace holds two folders: the engine itself, and the values and contract it speaks (Api).
-    private static readonly HashSet<string> EngineTypes = ["RecurrentEngine", "EngineOptions", "InputChecks"];
+    private static readonly HashSet<string> EngineTypes = ["RecurrentEngine", "EngineOptions", "InputChecks", "GenerationChecks"];
 
     [Fact]
     public void Every_folder_uses_only_itself_and_the_folders_below_it()

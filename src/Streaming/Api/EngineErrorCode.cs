@@ -3,7 +3,10 @@ namespace Streaming;
 /// <summary>What a client got wrong (or what went wrong); stable numbers, since the TCP protocol carries them.</summary>
 public enum EngineErrorCode
 {
-    /// <summary>A token's vector has the wrong length, a non-finite value, or an id outside the vocabulary.</summary>
+    /// <summary>
+    /// A token's vector has the wrong length, a non-finite value, or an id outside the vocabulary; or a generation's
+    /// parameter is out of range (the message names the field).
+    /// </summary>
     InvalidInput = 1,
 
     /// <summary>The operation names a session that is not open on this engine.</summary>
@@ -45,4 +48,16 @@ public enum EngineErrorCode
 
     /// <summary>The snapshot store failed to load, save or delete the session's state; the message says what failed.</summary>
     StoreFailed = 12,
+
+    /// <summary>
+    /// The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its
+    /// input, and no bidirectional layer.
+    /// </summary>
+    GenerationNotSupported = 13,
+
+    /// <summary>
+    /// A close, shutdown or eviction of the session stopped its generation before the generation's own end; every step
+    /// delivered before it was consumed, and <see cref="EngineException.Position"/> is the session's position then.
+    /// </summary>
+    GenerationInterrupted = 14,
 }

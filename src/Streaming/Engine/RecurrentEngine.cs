@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -18,7 +19,7 @@ namespace Streaming;
 /// order they were sent. Every refusal is an <see cref="EngineException"/>, and a refused operation
 /// leaves its session (and every other) as if it had never been sent.
 /// </summary>
-public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
+public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyncDisposable
 {
     private readonly IRecurrentBackend _backend;
     private readonly EnginePipeline _pipeline;
@@ -208,6 +209,53 @@ public sealed class RecurrentEngine : ISessionService, IAsyncDisposable
             var (values, ids) = InputChecks.Copy(Spec, inputs, sessionId, single: false);
             return new ReplayOperation(sessionId, values, ids, inputs.Count, Copy(from?.ToLayers(Spec.Recurrent)));
         });
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The prompt runs first: in bulk (one replay) from <see cref="GenerationPlan.BulkPromptFrom"/> tokens up, else token
+    /// by token; without one, the first step is taken from the output of the session's last step. Each step then goes
+    /// through the pipeline as one token, micro-batched with every other session's work; the session's other operations
+    /// wait behind the generation, except a close, which stops it at its next step.
+    /// </remarks>
+    public IAsyncEnumerable<GenerationStep> GenerateAsync(string sessionId, GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(request);
+        return RunGeneration(sessionId, request, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Source<GenerationStep, NotUsed> Generate(string sessionId, GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(request);
+        return Source.From(() => RunGeneration(sessionId, request, CancellationToken.None));
+    }
+
+    private async IAsyncEnumerable<GenerationStep> RunGeneration(string sessionId, GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Cancelled by the caller's token, or when the consumer stops early (the enumerator is disposed): the session stops at its next step.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        GenerateOperation? generation = null;
+        var ended = Submit(sessionId, () => generation = new GenerateOperation(sessionId, GenerationChecks.Plan(Spec, request, sessionId), stop.Token));
+        try
+        {
+            if (generation is not null)
+            {
+                // Not cancelled with the token: what the session consumed is delivered before the end.
+                await foreach (var step in generation.Steps.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    yield return step;
+                }
+            }
+
+            await ended.ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Sets the session's state to zeros and its position to 0.</summary>
     /// <exception cref="EngineException">The session is not open.</exception>

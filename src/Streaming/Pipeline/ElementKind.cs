@@ -21,6 +21,12 @@ internal enum ElementKind
     /// <summary>Install the element's state, allocating the slot if the session has none.</summary>
     Restore,
 
+    /// <summary>
+    /// Read the output of the session's last step without a new one (a generation without a prompt): the top layer's h
+    /// is that output, and the head, when there is one, is applied to it like to a token's. Unidirectional models only.
+    /// </summary>
+    Peek,
+
     /// <summary>Run the whole sequence in bulk from the slot's (or the given) state and keep the final state.</summary>
     Replay,
 }

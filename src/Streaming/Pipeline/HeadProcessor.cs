@@ -16,7 +16,7 @@ internal sealed class HeadProcessor(IRecurrentBackend backend) : IBatchProcessor
         _tokens.Clear();
         foreach (var element in batch)
         {
-            if (element.Kind == ElementKind.Token)
+            if (element.Kind is ElementKind.Token or ElementKind.Peek)
             {
                 _tokens.Add(element);
             }

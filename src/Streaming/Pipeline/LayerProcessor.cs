@@ -29,9 +29,12 @@ internal sealed class LayerProcessor : IBatchProcessor
         _shape = _layer.Shape;
         _slab = _layer.CreateSlab(initialSlots);
         LooksUpIds = layerIndex == 0 && backend.Spec.TakesTokenIds;
+        IsTop = layerIndex == backend.Layers.Count - 1;
     }
 
     private bool LooksUpIds { get; }
+
+    private bool IsTop { get; }
 
     public void Process(IReadOnlyList<Element> batch)
     {
@@ -93,6 +96,14 @@ internal sealed class LayerProcessor : IBatchProcessor
                 break;
             case ElementKind.Replay:
                 Replay(element);
+                break;
+            case ElementKind.Peek:
+                // A unidirectional layer's output at a step is its h after it: the top layer's h is the model's last output.
+                if (IsTop)
+                {
+                    element.Data = _slab.Read(SlotOf(element)).H.ToArray();
+                }
+
                 break;
             default:
                 throw new InvalidOperationException($"layer {_shape.Index} cannot process a {element.Kind} element.");

@@ -31,6 +31,12 @@ internal abstract record SessionCommand : SessionEvent
     /// <summary>A whole sequence of <paramref name="Steps"/> tokens in bulk.</summary>
     public sealed record Replay(int Steps) : SessionCommand;
 
+    /// <summary>
+    /// A generation, whose first element (the prompt, or a look at the session's last output) moves the position by
+    /// <paramref name="FirstSteps"/>; each further element it sends moves it by one.
+    /// </summary>
+    public sealed record Generate(int FirstSteps) : SessionCommand;
+
     /// <summary>State to zeros, position 0.</summary>
     public sealed record Reset : SessionCommand
     {

@@ -29,6 +29,9 @@ internal abstract record SessionEffect
     /// <summary>Send the session's own close element, which frees its slots.</summary>
     public static SessionEffect SendClose { get; } = new SendCloseEffect();
 
+    /// <summary>Send the generation's next element (whose element just came back); it carries the new state's position.</summary>
+    public static SessionEffect ContinueGeneration { get; } = new ContinueGenerationEffect();
+
     /// <summary>Read what the store holds of the session.</summary>
     public static SessionEffect Load { get; } = new LoadEffect();
 
@@ -47,12 +50,17 @@ internal abstract record SessionEffect
 
     public sealed record SendCloseEffect : SessionEffect;
 
+    public sealed record ContinueGenerationEffect : SessionEffect;
+
     public sealed record LoadEffect : SessionEffect;
 
     public sealed record DeleteEffect : SessionEffect;
 
     /// <summary>Refuse the caller's operation with <paramref name="Error"/>; nothing was applied.</summary>
     public sealed record Refuse(EngineException Error) : SessionEffect;
+
+    /// <summary>End the generation whose element just came back with <paramref name="Error"/>: a close, shutdown or eviction stopped it.</summary>
+    public sealed record InterruptGeneration(EngineException Error) : SessionEffect;
 
     /// <summary>Send the restore of <paramref name="Snapshot"/> (the state loaded from the store) ahead of everything waiting.</summary>
     public sealed record SendRestore(SessionSnapshot Snapshot) : SessionEffect;

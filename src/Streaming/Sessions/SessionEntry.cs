@@ -65,13 +65,7 @@ internal sealed class SessionEntry : IElementOwner
         {
             var done = _inFlight.Dequeue();
             Debug.Assert(ReferenceEquals(done.Element, element), "the pipeline keeps each session's elements in order");
-            Step(done.Role switch
-            {
-                ElementRole.Operation => SessionEvent.ElementDone.Operation,
-                ElementRole.Close => SessionEvent.ElementDone.Close,
-                ElementRole.StoreSnapshot => SessionEvent.ElementDone.StoreSnapshot,
-                _ => SessionEvent.ElementDone.Internal,
-            }, done.Operation, element, ref after);
+            Step(Returned(done, element), done.Operation, element, ref after);
             StartWaiting(ref after);
         }
 
@@ -101,6 +95,23 @@ internal sealed class SessionEntry : IElementOwner
 
         Handle(SessionEvent.EvictRequested.Instance, null, null);
         return eviction.Task;
+    }
+
+    // What an element's return is to the machine; a generation first works out its next input from the element's output.
+    private SessionEvent Returned(InFlight done, Element element)
+    {
+        if (done.Operation is GenerateOperation generation)
+        {
+            return generation.Prepare(element, _context) ? SessionEvent.GenerationStepDone.More : SessionEvent.GenerationStepDone.Finished;
+        }
+
+        return done.Role switch
+        {
+            ElementRole.Operation => SessionEvent.ElementDone.Operation,
+            ElementRole.Close => SessionEvent.ElementDone.Close,
+            ElementRole.StoreSnapshot => SessionEvent.ElementDone.StoreSnapshot,
+            _ => SessionEvent.ElementDone.Internal,
+        };
     }
 
     private bool Handle(SessionEvent happened, SessionOperation? operation, Element? element)
@@ -159,6 +170,12 @@ internal sealed class SessionEntry : IElementOwner
                     break;
                 case ReplyEffect:
                     operation!.Reply(element!, _context);
+                    break;
+                case ContinueGenerationEffect:
+                    Write(((GenerateOperation)operation!).Next(_state.Position), operation);
+                    break;
+                case InterruptGeneration interrupt:
+                    operation!.Fail(interrupt.Error);
                     break;
                 case QueueEffect:
                     (_waiting ??= new Queue<SessionOperation>()).Enqueue(operation!);

@@ -44,6 +44,20 @@ internal static class SessionErrors
         new(EngineErrorCode.StoreFailed,
             $"the session was closed here, but the engine stopped ({why}) before its persisted state was deleted; its next operation may resume it from there.", sessionId);
 
+    /// <summary>A close, shutdown or eviction stopped a generation; what it delivered was consumed, up to <paramref name="position"/>.</summary>
+    public static EngineException GenerationInterrupted(string sessionId, GenerationStop by, long position)
+    {
+        var what = by switch
+        {
+            GenerationStop.Close => "a close of the session",
+            GenerationStop.Shutdown => "the engine's shutdown",
+            _ => "an eviction (the session is moving to another engine)",
+        };
+        return new EngineException(EngineErrorCode.GenerationInterrupted,
+            $"the generation was stopped by {what}; every step delivered before this was consumed, and the session is at position {position}.", sessionId)
+        { Position = position };
+    }
+
     /// <summary>Why an expired session is expired: when it was last used.</summary>
     public static string IdleSince(long lastUsed) => $"it was idle since {SessionClock.ToTime(lastUsed):u}, longer than its time-to-live";
 }

@@ -28,6 +28,17 @@ internal abstract record SessionEvent
         public static ElementDone Internal { get; } = new(ElementRole.Internal);
     }
 
+    /// <summary>
+    /// An element of the session's generation has left the pipeline; <paramref name="Continues"/>: the generation has a
+    /// next element to send (false: it reached its own end: a stop id, its maximum steps, or the caller's cancel).
+    /// </summary>
+    public sealed record GenerationStepDone(bool Continues) : SessionEvent
+    {
+        public static GenerationStepDone More { get; } = new(true);
+
+        public static GenerationStepDone Finished { get; } = new(false);
+    }
+
     /// <summary>The store's copy was read: a snapshot, a tombstone, or nothing (null).</summary>
     public sealed record Loaded(StoredSession? Stored) : SessionEvent;
 

@@ -10,6 +10,12 @@ internal static partial class SessionMachine
     private static SessionState Submit(SessionRules rules, string sessionId, SessionState state, SessionCommand command, long now, ref EffectList effects)
     {
         state = state with { LastUsed = now };
+        if (command is SessionCommand.Close)
+        {
+            // A close does not wait for a generation's own end: it stops it at its next step.
+            state = StopGenerating(state, GenerationStop.Close);
+        }
+
         if (state.Waiting > 0 || !Accepts(rules, state))
         {
             effects.Add(Queue);
@@ -48,7 +54,13 @@ internal static partial class SessionMachine
                     Why = "it was closed",
                 };
             default:
-                return Applied(state, ref effects) with { Position = PositionAfter(state.Position, command), Changed = true, Resumed = state.Resumed && command is not SessionCommand.Restore };
+                return Applied(state, ref effects) with
+                {
+                    Position = PositionAfter(state.Position, command),
+                    Changed = true,
+                    Resumed = state.Resumed && command is not SessionCommand.Restore,
+                    Generating = command is SessionCommand.Generate,
+                };
         }
     }
 
@@ -86,6 +98,7 @@ internal static partial class SessionMachine
     {
         SessionCommand.Push => position + 1,
         SessionCommand.Replay replay => position + replay.Steps,
+        SessionCommand.Generate generate => position + generate.FirstSteps,
         SessionCommand.Restore restore => restore.Position,
         SessionCommand.Open or SessionCommand.Reset => 0,
         _ => position,

@@ -34,7 +34,7 @@ internal static partial class SessionMachine
     }
 
     /// <summary>Whether a waiting operation may leave the queue now: the phase takes operations, and there is room in flight.</summary>
-    public static bool Accepts(SessionRules rules, in SessionState state) => state.TakesOperations && state.InFlight < rules.MaxInFlight;
+    public static bool Accepts(SessionRules rules, in SessionState state) => state.TakesOperations && state.InFlight < rules.MaxInFlight && !state.Generating;
 
     /// <summary>What <paramref name="happened"/> does to the session in <paramref name="state"/>.</summary>
     /// <param name="rules">The engine's settings.</param>
@@ -55,6 +55,7 @@ internal static partial class SessionMachine
             SessionCommand command => Submit(rules, sessionId, state, command, now, ref effects),
             SessionEvent.Dequeued dequeued => Start(sessionId, state with { Waiting = state.Waiting - 1 }, dequeued.Command, ref effects),
             SessionEvent.ElementDone done => OnElementDone(state, done.Role, now, ref effects),
+            SessionEvent.GenerationStepDone step => OnGenerationStepDone(sessionId, state, step.Continues, now, ref effects),
             SessionEvent.Loaded loaded => OnLoaded(rules, state, loaded.Stored, now, ref effects),
             SessionEvent.LoadFailed failed => OnLoadFailed(state, failed.Why, ref effects),
             SessionEvent.Saved => OnSaved(sessionId, state, ref effects),
@@ -64,7 +65,7 @@ internal static partial class SessionMachine
             SessionEvent.Swept => OnSwept(rules, state, now, ref effects),
             SessionEvent.CheckpointDue => OnCheckpointDue(state, ref effects),
             SessionEvent.EvictRequested => OnEvictRequested(state, ref effects),
-            SessionEvent.ShutdownRequested => state with { ShutdownRequested = true },
+            SessionEvent.ShutdownRequested => StopGenerating(state with { ShutdownRequested = true }, GenerationStop.Shutdown),
             SessionEvent.PipelineFailed failed => Fail(sessionId, state, failed.Why, ref effects),
             _ => throw new ArgumentOutOfRangeException(nameof(happened), happened, "not a session event"),
         };
@@ -77,7 +78,7 @@ internal static partial class SessionMachine
     {
         switch (happened)
         {
-            case SessionEvent.ElementDone:
+            case SessionEvent.ElementDone or SessionEvent.GenerationStepDone:
                 return state with { InFlight = state.InFlight - 1 };
             case SessionCommand:
                 effects.Add(Retry);
@@ -291,7 +292,7 @@ internal static partial class SessionMachine
             return state;
         }
 
-        return state with { EvictRequested = true };
+        return StopGenerating(state with { EvictRequested = true }, GenerationStop.Evict);
     }
 
     private static SessionState Fail(string sessionId, SessionState state, string why, ref EffectList effects)

@@ -54,6 +54,12 @@ internal readonly record struct SessionState
     /// <summary>In <see cref="SessionPhase.Loading"/>: only to check whether a passivated session expired; it leaves again if not, unless operations came.</summary>
     public bool Probe { get; init; }
 
+    /// <summary>A generation is running: its elements go out one at a time, and the caller's other operations wait behind it.</summary>
+    public bool Generating { get; init; }
+
+    /// <summary>While <see cref="Generating"/>: what asked it to stop at its next step, if anything.</summary>
+    public GenerationStop StopGeneration { get; init; }
+
     /// <summary>Why it is closed or expired, for the refusal's message; null when there is nothing to say.</summary>
     public string? Why { get; init; }
 

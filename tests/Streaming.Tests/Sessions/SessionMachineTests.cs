@@ -147,6 +147,90 @@ public sealed class SessionMachineTests
         new(new SessionSnapshot(Model, position, []), SessionClock.ToTime(lastUsed));
 
     // A new session: its open waits for the load (which finds nothing), then applies; its element is back.
+    [Fact]
+    public void A_generation_moves_the_position_with_each_step_it_sends_and_other_operations_wait_until_it_ends()
+    {
+        var session = Open();
+        Assert.Same(Apply, session.Then(new SessionCommand.Generate(FirstSteps: 5)).Single());
+        Assert.Equal(5, session.State.Position);
+        Assert.True(session.State.Generating);
+
+        // A push and a snapshot sent meanwhile wait: the generation's tokens are consecutive in the session.
+        Assert.Same(Queue, session.Then(SessionCommand.Push.Anywhere).Single());
+        Assert.Same(Queue, session.Then(SessionCommand.Snapshot.Instance).Single());
+        Assert.False(SessionMachine.Accepts(Rules, session.State));
+
+        Assert.Same(ContinueGeneration, session.Then(SessionEvent.GenerationStepDone.More).Single());
+        Assert.Equal(6, session.State.Position);
+        Assert.Same(ContinueGeneration, session.Then(SessionEvent.GenerationStepDone.More).Single());
+        Assert.Equal(7, session.State.Position);
+
+        Assert.Same(Reply, session.Then(SessionEvent.GenerationStepDone.Finished).Single());
+        Assert.False(session.State.Generating);
+        Assert.Equal(7, session.State.Position);
+        Assert.True(SessionMachine.Accepts(Rules, session.State));
+        Assert.Same(Apply, session.Then(new SessionEvent.Dequeued(SessionCommand.Push.Anywhere)).Single());
+        Assert.Equal(8, session.State.Position);
+    }
+
+    [Fact]
+    public void A_close_stops_a_generation_at_its_next_step_and_then_applies()
+    {
+        var session = Open();
+        session.Then(new SessionCommand.Generate(FirstSteps: 1));
+        Assert.Same(Queue, session.Then(SessionCommand.Close.Instance).Single());
+
+        var stopped = Assert.IsType<InterruptGeneration>(session.Then(SessionEvent.GenerationStepDone.More).Single()).Error;
+        Assert.Equal(EngineErrorCode.GenerationInterrupted, stopped.Code);
+        Assert.Equal(1, stopped.Position);
+        Assert.Contains("a close of the session", stopped.Message, StringComparison.Ordinal);
+        Assert.True(SessionMachine.Accepts(Rules, session.State));
+        Assert.IsType<ApplyEffect>(session.Then(new SessionEvent.Dequeued(SessionCommand.Close.Instance)).Last());
+        Assert.Equal(SessionPhase.Closing, session.State.Phase);
+    }
+
+    [Fact]
+    public void A_generation_that_reaches_its_own_end_as_a_close_arrives_ends_normally()
+    {
+        var session = Open();
+        session.Then(new SessionCommand.Generate(FirstSteps: 0)).Then(SessionCommand.Close.Instance);
+
+        Assert.Same(Reply, session.Then(SessionEvent.GenerationStepDone.Finished).Single());
+        Assert.Equal(0, session.State.Position);
+    }
+
+    [Fact]
+    public void A_shutdown_or_an_eviction_stops_a_generation_at_its_next_step_and_the_session_then_leaves_saved()
+    {
+        foreach (var request in new SessionEvent[] { SessionEvent.ShutdownRequested.Instance, SessionEvent.EvictRequested.Instance })
+        {
+            var session = Open();
+            session.Then(new SessionCommand.Generate(FirstSteps: 1)).Then(SessionEvent.GenerationStepDone.More);
+            Assert.Empty(session.Then(request));
+
+            var effects = session.Then(SessionEvent.GenerationStepDone.More);
+            Assert.Equal(EngineErrorCode.GenerationInterrupted, Assert.IsType<InterruptGeneration>(effects[0]).Error.Code);
+            Assert.Equal(2, Assert.IsType<InterruptGeneration>(effects[0]).Error.Position);
+            Assert.Same(SendSnapshot, effects[1]);
+            Assert.Equal(SessionPhase.Leaving, session.State.Phase);
+        }
+    }
+
+    [Fact]
+    public void A_session_is_neither_passivated_nor_expired_while_it_generates_but_a_checkpoint_goes_between_its_steps()
+    {
+        var session = Open();
+        session.Then(new SessionCommand.Generate(FirstSteps: 1));
+        session.Now = 5000;
+        Assert.Empty(session.Then(SessionEvent.Swept.Instance));
+        Assert.Equal(SessionPhase.Open, session.State.Phase);
+
+        Assert.Same(SendSnapshot, session.Then(SessionEvent.CheckpointDue.Instance).Single());
+        Assert.Same(ContinueGeneration, session.Then(SessionEvent.GenerationStepDone.More).Single());
+        Assert.IsType<SaveSnapshot>(session.Then(SessionEvent.ElementDone.StoreSnapshot).Single());
+        Assert.True(session.State.Generating);
+    }
+
     private static Machine Open()
     {
         var session = new Machine(SessionMachine.Start(now: 0, wasPassivated: false, probe: false));
