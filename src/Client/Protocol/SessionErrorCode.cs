@@ -41,4 +41,10 @@ public enum SessionErrorCode
 
     /// <summary>The server's snapshot store failed to load, save or delete the session's state.</summary>
     StoreFailed = 12,
+
+    /// <summary>The model cannot generate, or the server does not serve generation (a cluster node, for now).</summary>
+    GenerationNotSupported = 15,
+
+    /// <summary>A close, shutdown or eviction of the session stopped its generation; every step sent before it stays valid.</summary>
+    GenerationInterrupted = 16,
 }

@@ -53,11 +53,11 @@ public enum EngineErrorCode
     /// The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its
     /// input, and no bidirectional layer.
     /// </summary>
-    GenerationNotSupported = 13,
+    GenerationNotSupported = 15,
 
     /// <summary>
     /// A close, shutdown or eviction of the session stopped its generation before the generation's own end; every step
     /// delivered before it was consumed, and <see cref="EngineException.Position"/> is the session's position then.
     /// </summary>
-    GenerationInterrupted = 14,
+    GenerationInterrupted = 16,
 }

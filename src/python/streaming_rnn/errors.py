@@ -27,6 +27,8 @@ class ErrorCode(IntEnum):
     DUPLICATE_TOKEN = 10
     POSITION_AHEAD = 11
     STORE_FAILED = 12
+    GENERATION_NOT_SUPPORTED = 15
+    GENERATION_INTERRUPTED = 16
     FRAME_TOO_LARGE = 100
     TRUNCATED_FRAME = 101
     UNKNOWN_FRAME_TYPE = 102
@@ -128,6 +130,14 @@ class StoreFailedError(ServerError):
     """12: the server's snapshot store failed; the message says what became of the request."""
 
 
+class GenerationNotSupportedError(ServerError):
+    """15: the model cannot generate, or the server does not serve generation (a cluster node, for now)."""
+
+
+class GenerationInterruptedError(ServerError):
+    """16: a close, shutdown or eviction of the session stopped its generation; every step sent before it stays valid."""
+
+
 class ProtocolError(ServerError):
     """A protocol code (100 and up): the server found fault with a frame or with the connection's limits."""
 
@@ -153,6 +163,8 @@ _BY_CODE = {
     ErrorCode.DUPLICATE_TOKEN: DuplicateTokenError,
     ErrorCode.POSITION_AHEAD: PositionAheadError,
     ErrorCode.STORE_FAILED: StoreFailedError,
+    ErrorCode.GENERATION_NOT_SUPPORTED: GenerationNotSupportedError,
+    ErrorCode.GENERATION_INTERRUPTED: GenerationInterruptedError,
     ErrorCode.TOO_MANY_SESSIONS: TooManySessionsError,
     ErrorCode.TOO_MANY_TOKENS_IN_FLIGHT: TooManyTokensInFlightError,
 }
