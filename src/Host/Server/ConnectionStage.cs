@@ -447,6 +447,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             _closing = true;
             _farewell = farewell;
+
+            // A connection that closes answers what it read, but does not wait for its generations' own ends: they stop at their next step.
+            foreach (var generation in _generations.Values)
+            {
+                generation.Cancel();
+            }
+
             TryFinish();
         }
 

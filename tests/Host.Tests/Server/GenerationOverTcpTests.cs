@@ -229,6 +229,24 @@ public sealed class GenerationOverTcpTests
     }
 
     [Fact]
+    public async Task A_client_that_half_closes_gets_its_generation_cancelled_and_answered_before_the_connection_ends()
+    {
+        await using var scope = await ServerScope.StartAsync(LongRunningModel, options: RoomForAWholeGeneration);
+        await using var raw = await RawConnection.ConnectAsync(scope.Port);
+        await raw.SendAsync(new OpenFrame("g", 1));
+        Assert.IsType<AckFrame>(await raw.ReadAsync());
+        await raw.SendAsync(new GenerateFrame("g", 2, Streaming.GenerationRequest.MaxStepsLimit) { PromptIds = Prompt });
+        Assert.IsType<GenerationStepFrame>(await raw.ReadAsync());
+        raw.ShutdownSend();
+
+        var frames = await raw.ReadToEndAsync();
+        var end = Assert.IsType<GenerationEndFrame>(frames[^1]);
+        Assert.Equal(GenerationEndReason.Cancelled, end.Reason);
+        Assert.Equal(end.Steps - 1, frames.Count - 1);
+        Assert.All(frames[..^1], f => Assert.IsType<GenerationStepFrame>(f));
+    }
+
+    [Fact]
     public async Task A_client_that_does_not_read_a_generation_makes_the_server_hold_no_more_than_the_bound_plus_one_requests_charge()
     {
         const int bound = 64 * 1024;
