@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Streaming.Client.Protocol;
 
@@ -142,6 +143,98 @@ public sealed class StreamingClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         var pending = new PendingReplay(session, inputs.Count);
         return Send(seq => ReplayFrameOf(session, seq, inputs, from), pending, pending.Task);
+    }
+
+    /// <summary>
+    /// Generates in <paramref name="session"/> (open already) and yields each step as the server sends it, as soon as it
+    /// is computed. The enumeration ends after a stop id or <see cref="GenerationRequest.MaxSteps"/> steps. Cancelling
+    /// <paramref name="cancellationToken"/> sends a CancelGeneration: the server stops at its next step and the steps
+    /// it sent before still arrive, then the enumeration ends (so every step yielded was consumed by the session).
+    /// Disposing the enumerator early also cancels, without waiting for the rest.
+    /// </summary>
+    /// <exception cref="StreamingClientException">The server refused the request (InvalidInput naming the field,
+    /// GenerationNotSupported, UnknownSession, ...), or the session was closed, evicted or the server shut down while it
+    /// generated: GenerationInterrupted (16), with <see cref="StreamingClientException.Position"/> the session's position.</exception>
+    public async IAsyncEnumerable<GenerationStep> GenerateAsync(string session, GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var pending = new PendingGeneration(session);
+        ulong sequence = 0;
+        var sent = Send(seq =>
+        {
+            sequence = seq;
+            return GenerateFrameOf(session, seq, request);
+        }, pending, pending.End);
+        if (sent.IsFaulted)
+        {
+            await sent.ConfigureAwait(false);
+        }
+
+        var ended = false;
+        using var cancel = cancellationToken.Register(() => SendCancel(session, sequence));
+        try
+        {
+            await foreach (var step in pending.Steps.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return step;
+            }
+
+            var end = await pending.End.ConfigureAwait(false);
+            ended = true;
+            if (end.Reason == GenerationEndReason.Interrupted)
+            {
+                throw new StreamingClientException((ushort)SessionErrorCode.GenerationInterrupted,
+                    $"session '{session}': its generation was interrupted after {end.Steps} step(s) (the session was closed or evicted, or the server shut down); every step received was consumed. The session is at position {end.Position}.",
+                    session) { Position = end.Position };
+            }
+        }
+        finally
+        {
+            if (!ended && !pending.End.IsCompleted)
+            {
+                // The consumer stopped early: stop the server's generation and drop what is still coming.
+                SendCancel(session, sequence);
+                _pending.TryRemove(sequence, out _);
+            }
+        }
+    }
+
+    private void SendCancel(string session, ulong sequence) =>
+        _outgoing.Writer.TryWrite(_codec.Encode(new CancelGenerationFrame(session, sequence)));
+
+    private static GenerateFrame GenerateFrameOf(string session, ulong sequence, GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request.Prompt);
+        ArgumentNullException.ThrowIfNull(request.Sampling);
+        ArgumentNullException.ThrowIfNull(request.StopIds);
+        var sampling = request.Sampling;
+        if (sampling.TopK is < 1)
+        {
+            throw new ArgumentException($"Sampling.TopK is {sampling.TopK}; expected 1 or more, or none (null) for all ids.", nameof(request));
+        }
+
+        var frame = new GenerateFrame(session, sequence, request.MaxSteps)
+        {
+            Random = !sampling.IsGreedy,
+            Seed = sampling.Seed,
+            Temperature = sampling.Temperature,
+            TopK = sampling.TopK ?? 0,
+            TopP = sampling.TopP,
+            StopIds = request.StopIds.ToArray(),
+            ReportTop = request.ReportTop,
+        };
+        if (request.Prompt.Count == 0 || request.Prompt[0].IsId)
+        {
+            if (request.Prompt.FirstOrDefault(t => !t.IsId) is { } vector)
+            {
+                throw new ArgumentException($"the prompt mixes ids and vectors ({vector}); a prompt is all ids or all vectors.", nameof(request));
+            }
+
+            return frame with { PromptIds = request.Prompt.Select(t => t.TokenId).ToArray() };
+        }
+
+        var replay = ReplayFrameOf(session, sequence, request.Prompt, null);
+        return frame with { PromptKind = TokenKind.Vectors, PromptWidth = replay.Width, PromptInputs = replay.Inputs };
     }
 
     /// <summary>Sets the session's state to zeros and its position to 0.</summary>

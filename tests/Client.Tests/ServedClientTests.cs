@@ -127,6 +127,59 @@ public sealed class ServedClientTests(ServeProcess serve) : IClassFixture<ServeP
         Assert.Equal(1L, (await client.PushAsync("after", TokenInput.Id(Text[0]))).Position);
     }
 
+    [Fact]
+    public async Task A_greedy_generation_streams_at_each_step_the_most_probable_id_of_the_model_given_the_prompt_and_the_steps_before()
+    {
+        await using var client = await ConnectAsync();
+        await client.OpenAsync("gen");
+        var steps = new List<GenerationStep>();
+        await foreach (var step in client.GenerateAsync("gen", GenerationRequest.Of(30, Text) with { ReportTop = 2 }))
+        {
+            steps.Add(step);
+        }
+
+        // The same sequence replayed in bulk in another session gives the logits each step was taken from.
+        await client.OpenAsync("check");
+        var inputs = Text.Concat(steps.Select(s => s.TokenId!.Value)).ToList();
+        var replayed = await client.ReplayAsync("check", inputs.Select(TokenInput.Id).ToList());
+
+        Assert.Equal(Enumerable.Range(0, 30), steps.Select(s => s.Step));
+        Assert.Equal(Enumerable.Range(Text.Length + 1, 30).Select(p => (long)p), steps.Select(s => s.Position));
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var logits = replayed.Outputs[Text.Length - 1 + i].ToArray();
+            var max = logits.Max();
+            var probabilities = logits.Select(l => Math.Exp(l - max)).ToArray();
+            var sum = probabilities.Sum();
+            Assert.Equal(Array.IndexOf(logits, max), steps[i].TokenId);
+            Assert.Equal(probabilities[steps[i].TokenId!.Value] / sum, steps[i].Probability!.Value, 1e-5);
+            Assert.Equal(steps[i].TokenId, steps[i].Top[0].TokenId);
+            Assert.Equal(steps[i].Probability, steps[i].Top[0].Probability);
+            Assert.True(steps[i].Top[1].Probability <= steps[i].Top[0].Probability);
+        }
+
+        Assert.Equal(Text.Length + 31, (await client.PushAsync("gen", TokenInput.Id(0))).Position);
+        AssertNoServerAssemblyLoaded();
+    }
+
+    [Fact]
+    public async Task A_refused_generation_carries_the_engines_code_and_the_field_it_names()
+    {
+        await using var client = await ConnectAsync();
+        await client.OpenAsync("bad");
+        var error = await Assert.ThrowsAsync<StreamingClientException>(async () =>
+        {
+            await foreach (var step in client.GenerateAsync("bad", GenerationRequest.Of(5, Text) with { Sampling = SamplingRule.Random(1, temperature: -1) }))
+            {
+                Assert.Fail($"a refused generation yielded step {step.Step}");
+            }
+        });
+
+        Assert.Equal(SessionErrorCode.InvalidInput, error.SessionCode);
+        Assert.Contains("Temperature", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await client.PushAsync("bad", TokenInput.Id(0))).Position);
+    }
+
     private static void AssertNoServerAssemblyLoaded()
     {
         var loaded = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name!).ToList();

@@ -113,7 +113,7 @@ public sealed class FrameCodec
         if (!FrameDecoder.IsKnown(type))
         {
             throw new ProtocolException(ProtocolErrorCode.UnknownFrameType,
-                $"frame type 0x{type:X2} is unknown; expected 0x01-0x07, 0x10-0x16 or 0x20-0x23 (protocol version {ProtocolVersion}).");
+                $"frame type 0x{type:X2} is unknown; expected 0x01-0x07, 0x10-0x18 or 0x20-0x25 (protocol version {ProtocolVersion}).");
         }
 
         return FrameDecoder.Body((FrameType)type, frame[(LengthFieldBytes + 1)..]);

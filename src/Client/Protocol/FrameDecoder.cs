@@ -6,7 +6,7 @@ internal static class FrameDecoder
     /// <summary>The fewest bytes one kernel entry of a Status takes: layer, two empty strings, max error, verdict.</summary>
     private const int MinKernelBytes = 2 + 2 + 2 + 8 + 1;
 
-    public static bool IsKnown(byte type) => type is >= 0x01 and <= 0x07 or >= 0x10 and <= 0x16 or >= 0x20 and <= 0x23;
+    public static bool IsKnown(byte type) => type is >= 0x01 and <= 0x07 or >= 0x10 and <= 0x18 or >= 0x20 and <= 0x25;
 
     /// <summary>Decodes the body (the bytes after the type byte) of a frame of a known type.</summary>
     public static Frame Body(FrameType type, ReadOnlySpan<byte> body)
@@ -36,6 +36,10 @@ internal static class FrameDecoder
             FrameType.SnapshotReply => SnapshotReply(ref reader),
             FrameType.ReplayOutputs => ReplayOutputs(ref reader),
             FrameType.Ack => Ack(ref reader),
+            FrameType.Generate => Generate(ref reader),
+            FrameType.CancelGeneration => Header(ref reader, (s, q) => new CancelGenerationFrame(s, q)),
+            FrameType.GenerationStep => GenerationStep(ref reader),
+            FrameType.GenerationEnd => GenerationEnd(ref reader),
             _ => throw new ProtocolException(ProtocolErrorCode.UnknownFrameType, $"frame type {type} has no decoder."),
         };
         reader.End();
@@ -255,6 +259,90 @@ internal static class FrameDecoder
         }
 
         return new AckFrame(reader.Session!, reader.Sequence!.Value, (FrameType)acknowledged);
+    }
+
+    private static GenerateFrame Generate(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var frame = new GenerateFrame(reader.Session!, reader.Sequence!.Value, reader.Count("maximum steps"));
+        var kind = reader.Kind("prompt kind");
+        var steps = reader.Count("prompt step count");
+        if (kind == TokenKind.Vectors)
+        {
+            var width = Width(ref reader, "prompt width");
+            var inputs = reader.Floats((ulong)steps * (ulong)width, $"prompt ({steps} step(s) x {width})");
+            frame = frame with { PromptKind = kind, PromptWidth = width, PromptInputs = inputs };
+        }
+        else
+        {
+            frame = frame with { PromptKind = kind, PromptIds = reader.Ints((ulong)steps, "prompt ids") };
+        }
+
+        var random = reader.U8("sampling") switch
+        {
+            0 => false,
+            1 => true,
+            var other => throw reader.Malformed($"the sampling is {other}; expected 0 (greedy) or 1 (random)."),
+        };
+        return frame with
+        {
+            Random = random,
+            Seed = reader.I64("seed"),
+            Temperature = reader.F64("temperature"),
+            TopK = reader.Count("top-k"),
+            TopP = reader.F64("top-p"),
+            ReportTop = reader.U16("report top"),
+            StopIds = reader.Ints(reader.U32("stop id count"), "stop ids"),
+        };
+    }
+
+    private static GenerationStepFrame GenerationStep(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var frame = new GenerationStepFrame(reader.Session!, reader.Sequence!.Value, reader.Count("step"), reader.Position("position"));
+        if (reader.Kind("step kind") == TokenKind.Vectors)
+        {
+            return frame with { Kind = TokenKind.Vectors, Output = reader.FloatVector("output") };
+        }
+
+        var id = reader.I32("token id");
+        var probability = Probability(ref reader, "probability");
+        int count = reader.U16("top count");
+        if (count > reader.Remaining / 12)
+        {
+            throw reader.Malformed($"the top count is {count}, which needs {count * 12} byte(s) (12 per entry), but only {reader.Remaining} remain.");
+        }
+
+        var top = new TokenProbability[count];
+        for (var i = 0; i < count; i++)
+        {
+            top[i] = new TokenProbability(reader.I32($"id of top entry {i}"), Probability(ref reader, $"probability of top entry {i}"));
+        }
+
+        return frame with { TokenId = id, Probability = probability, Top = top };
+    }
+
+    private static double Probability(ref FrameReader reader, string what)
+    {
+        var value = reader.F64(what);
+        if (!(value is >= 0 and <= 1))
+        {
+            throw reader.Malformed($"the {what} is {Show(value)}; expected 0 to 1.");
+        }
+
+        return value;
+    }
+
+    private static GenerationEndFrame GenerationEnd(ref FrameReader reader)
+    {
+        reader.SessionHeader(allowEmpty: false);
+        var reason = reader.U8("reason");
+        if (reason > (byte)GenerationEndReason.Interrupted)
+        {
+            throw reader.Malformed($"the reason is {reason}; expected 0 (stop id), 1 (max steps), 2 (cancelled) or 3 (interrupted).");
+        }
+
+        return new GenerationEndFrame(reader.Session!, reader.Sequence!.Value, (GenerationEndReason)reason, reader.Count("step count"), reader.Position("position"));
     }
 
     private static int Width(ref FrameReader reader, string what)

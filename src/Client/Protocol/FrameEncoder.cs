@@ -97,7 +97,25 @@ internal static class FrameEncoder
 
                 w.U8((byte)ack.Acknowledged);
                 break;
-            case SnapshotRequestFrame or ResetFrame or CloseFrame:
+            case GenerateFrame generate:
+                Generate(ref w, generate);
+                break;
+            case GenerationStepFrame step:
+                GenerationStep(ref w, step);
+                break;
+            case GenerationEndFrame end:
+                SessionHeader(ref w, end);
+                if (!Enum.IsDefined(end.Reason) || end.Steps < 0)
+                {
+                    throw Invalid(end, $"the reason is {(byte)end.Reason} and the step count {end.Steps}; expected a reason 0 to 3 and 0 or more steps.");
+                }
+
+                Position(end.Position, end);
+                w.U8((byte)end.Reason);
+                w.U32((uint)end.Steps);
+                w.I64(end.Position);
+                break;
+            case SnapshotRequestFrame or ResetFrame or CloseFrame or CancelGenerationFrame:
                 SessionHeader(ref w, (SessionFrame)frame);
                 break;
             default:
@@ -272,6 +290,72 @@ internal static class FrameEncoder
         FloatVector(ref w, replay.H0.Span);
         FloatVector(ref w, replay.C0.Span);
     }
+
+    private static void Generate(ref FrameWriter w, GenerateFrame generate)
+    {
+        SessionHeader(ref w, generate);
+        var vectors = generate.PromptKind == TokenKind.Vectors;
+        if (generate.MaxSteps < 0 || generate.TopK < 0 || generate.ReportTop is < 0 or > ushort.MaxValue || !Enum.IsDefined(generate.PromptKind)
+            || (vectors && (generate.PromptWidth < 1 || generate.PromptInputs.Length % generate.PromptWidth != 0)))
+        {
+            throw Invalid(generate,
+                $"maximum steps {generate.MaxSteps}, top-k {generate.TopK}, report top {generate.ReportTop}, prompt kind {(byte)generate.PromptKind}, prompt width {generate.PromptWidth} with {generate.PromptInputs.Length} float(s): expected counts of 0 or more, report top at most {ushort.MaxValue}, and for vectors a width of at least 1 that divides the floats.");
+        }
+
+        w.U32((uint)generate.MaxSteps);
+        w.U8((byte)generate.PromptKind);
+        w.U32((uint)generate.PromptSteps);
+        if (vectors)
+        {
+            w.U32((uint)generate.PromptWidth);
+            w.Floats(generate.PromptInputs.Span);
+        }
+        else
+        {
+            w.Ints(generate.PromptIds.Span);
+        }
+
+        w.U8(generate.Random ? (byte)1 : (byte)0);
+        w.I64(generate.Seed);
+        w.F64(generate.Temperature);
+        w.U32((uint)generate.TopK);
+        w.F64(generate.TopP);
+        w.U16((ushort)generate.ReportTop);
+        w.U32((uint)generate.StopIds.Length);
+        w.Ints(generate.StopIds.Span);
+    }
+
+    private static void GenerationStep(ref FrameWriter w, GenerationStepFrame step)
+    {
+        SessionHeader(ref w, step);
+        Position(step.Position, step);
+        ArgumentNullException.ThrowIfNull(step.Top);
+        var ids = step.Kind == TokenKind.Ids;
+        if (step.Step < 0 || !Enum.IsDefined(step.Kind) || (ids && (step.Top.Count > ushort.MaxValue || !IsProbability(step.Probability) || step.Top.Any(t => t is null || !IsProbability(t.Probability)))))
+        {
+            throw Invalid(step, $"step {step.Step} of kind {(byte)step.Kind} with probability {Show(step.Probability)} and {step.Top.Count} top entries: expected a step of 0 or more, kind 0 or 1, probabilities 0 to 1 and at most {ushort.MaxValue} entries.");
+        }
+
+        w.U32((uint)step.Step);
+        w.I64(step.Position);
+        w.U8((byte)step.Kind);
+        if (!ids)
+        {
+            FloatVector(ref w, step.Output.Span);
+            return;
+        }
+
+        w.I32(step.TokenId);
+        w.F64(step.Probability);
+        w.U16((ushort)step.Top.Count);
+        foreach (var entry in step.Top)
+        {
+            w.I32(entry.TokenId);
+            w.F64(entry.Probability);
+        }
+    }
+
+    private static bool IsProbability(double value) => value is >= 0 and <= 1;
 
     private static void ReplayOutputs(ref FrameWriter w, ReplayOutputsFrame outputs)
     {

@@ -48,6 +48,12 @@ public enum FrameType : byte
     /// <summary>Client to server: the session ends and its state is freed.</summary>
     Close = 0x16,
 
+    /// <summary>Client to server: generate in a session, streamed back step by step.</summary>
+    Generate = 0x17,
+
+    /// <summary>Client to server: stop a session's generation at its next step.</summary>
+    CancelGeneration = 0x18,
+
     /// <summary>Server to client: the model's output for one token.</summary>
     Output = 0x20,
 
@@ -59,4 +65,10 @@ public enum FrameType : byte
 
     /// <summary>Server to client: an open, restore, reset or close succeeded.</summary>
     Ack = 0x23,
+
+    /// <summary>Server to client: one generated step.</summary>
+    GenerationStep = 0x24,
+
+    /// <summary>Server to client: a generation ended, and why.</summary>
+    GenerationEnd = 0x25,
 }

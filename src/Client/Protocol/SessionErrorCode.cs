@@ -48,9 +48,9 @@ public enum SessionErrorCode
     /// <summary>A positioned token got no answer from its session's node before its deadline (its shard is moving). The Error carries the token's position: resend from there.</summary>
     SessionUnavailable = 14,
 
-    /// <summary>The model cannot generate: it needs an embedding and a head with one logit per id, or an output the size of its input.</summary>
+    /// <summary>The model cannot generate, or the server does not serve generation (a cluster node, for now).</summary>
     GenerationNotSupported = 15,
 
-    /// <summary>A close, shutdown or eviction of the session stopped its generation; the Error carries the session's position.</summary>
+    /// <summary>A close, shutdown or eviction of the session stopped its generation; every step sent before it stays valid.</summary>
     GenerationInterrupted = 16,
 }

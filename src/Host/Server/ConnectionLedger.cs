@@ -46,7 +46,7 @@ internal sealed class ConnectionLedger
     public ErrorFrame? Refusal(SessionFrame request, RequestKind kind)
     {
         var session = request.Session;
-        if (kind is RequestKind.Token or RequestKind.Replay && _lanes.TryGetValue(session, out var lane) && lane.TokensInFlight >= _limits.MaxTokensInFlightPerSession)
+        if (kind is RequestKind.Token or RequestKind.Replay or RequestKind.Generate && _lanes.TryGetValue(session, out var lane) && lane.TokensInFlight >= _limits.MaxTokensInFlightPerSession)
         {
             return new ErrorFrame(session, request.Sequence, (ushort)ProtocolErrorCode.TooManyTokensInFlight,
                 $"session '{session}' has {lane.TokensInFlight} Token/Replay frame(s) in flight; the limit is {_limits.MaxTokensInFlightPerSession}. Wait for replies before sending more.");
@@ -111,6 +111,25 @@ internal sealed class ConnectionLedger
             lane.TokensInFlight--;
         }
     }
+
+    /// <summary>
+    /// A generation's steps, encoded as <paramref name="encoded"/>, go to the outbox before its end: their bytes move from
+    /// the request's charge (which covered every step it may send) to the queued frames, so the total does not grow.
+    /// </summary>
+    public void Streamed(PendingReply generation, EncodedFrames encoded)
+    {
+        var covered = Math.Min(generation.Charged, encoded.Length);
+        generation.Charged -= covered;
+        ChangeBytes(encoded.Length - covered);
+    }
+
+    /// <summary>Whether <paramref name="pending"/> is its session's oldest request not yet handed to the outbox.</summary>
+    public bool IsHead(PendingReply pending) =>
+        _lanes.TryGetValue(pending.Session, out var lane) && lane.Replies.TryPeek(out var head) && ReferenceEquals(head, pending);
+
+    /// <summary>The session's oldest request not yet handed to the outbox, if any.</summary>
+    public PendingReply? Head(string session) =>
+        _lanes.TryGetValue(session, out var lane) && lane.Replies.TryPeek(out var head) ? head : null;
 
     /// <summary>The session's encoded replies, oldest first, up to the first one still waiting; they leave the session's lane.</summary>
     public IReadOnlyList<PendingReply> TakeReady(string session)

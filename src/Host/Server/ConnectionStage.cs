@@ -51,6 +51,9 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         private readonly ConnectionLedger _ledger;
         private readonly ConnectionOutbox _outbox;
         private Action<PendingReply> _replyReady = _ => { };
+        private Action<PendingReply> _stepsReady = _ => { };
+        // The running generations of this connection by session and sequence: a CancelGeneration or the end of the connection stops them.
+        private readonly Dictionary<(string Session, ulong Sequence), CancellationTokenSource> _generations = new();
         private CancellationTokenRegistration _drainRegistration;
         private bool _handshaken;
         private bool _closing;
@@ -76,6 +79,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         public override void PreStart()
         {
             _replyReady = GetAsyncCallback<PendingReply>(OnReplyReady);
+            _stepsReady = GetAsyncCallback<PendingReply>(OnStepsReady);
             var drain = GetAsyncCallback(() => BeginClosing(new ErrorFrame("", 0, (ushort)EngineErrorCode.EngineStopped,
                 "the server is shutting down: it has answered every request it read on this connection and closes it; open sessions are saved and resume when the server is back.")));
 
@@ -96,6 +100,15 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         public override void PostStop()
         {
             _drainRegistration.Dispose();
+
+            // The end of the connection stops its generations at their next step; the sessions keep what they consumed.
+            foreach (var generation in _generations.Values)
+            {
+                generation.Cancel();
+                generation.Dispose();
+            }
+
+            _generations.Clear();
             _ledger.Release();
             _context.Counters.ConnectionClosed();
             _context.Logger.ConnectionClosed(_context.Remote);
@@ -217,6 +230,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 case StatusRequestFrame request:
                     Enqueue(Status(request));
                     return;
+                case CancelGenerationFrame cancel:
+                    if (_generations.TryGetValue((cancel.Session, cancel.Sequence), out var running))
+                    {
+                        running.Cancel();
+                    }
+
+                    return;
                 case SessionFrame request when RequestDispatcher.KindOf(request) is { } kind:
                     OnRequest(request, kind);
                     return;
@@ -249,7 +269,70 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
             }
 
             var charged = _context.Bytes.ChargeFor(request);
+            if (request is GenerateFrame generate)
+            {
+                Generate(generate, charged);
+                return;
+            }
+
             _ledger.Track(PendingReply.Watch(request, kind, _ledger.Opens(request, kind), charged, _context.Dispatcher.Start(request), _replyReady));
+        }
+
+        /// <summary>A generation streams its steps: each one queued by the engine's thread, taken here while it heads its session.</summary>
+        private void Generate(GenerateFrame request, long charged)
+        {
+            var pending = PendingReply.Streaming(request, charged);
+            var key = (request.Session, request.Sequence);
+            var stop = new CancellationTokenSource();
+            if (!_generations.TryAdd(key, stop))
+            {
+                // A second Generate of the same session and sequence would be cancelled by the same frame: refuse it.
+                stop.Dispose();
+                Refuse(request.Session, request.Sequence, new ErrorFrame(request.Session, request.Sequence, (ushort)EngineErrorCode.InvalidInput,
+                    $"session '{request.Session}': a generation with sequence {request.Sequence} is running on this connection already; give each Generate its own sequence number so that a CancelGeneration names one."));
+                return;
+            }
+
+            _ledger.Track(pending);
+            pending.Follow(_context.Dispatcher.Generate(request, step =>
+            {
+                pending.Steps!.Enqueue(step);
+                _stepsReady(pending);
+            }, stop.Token), _replyReady);
+        }
+
+        private void OnStepsReady(PendingReply generation)
+        {
+            if (generation.Encoded is null && _ledger.IsHead(generation))
+            {
+                SendSteps(generation);
+                TryWrite();
+            }
+        }
+
+        /// <summary>The generation's steps queued so far go to the outbox, counted against its charge.</summary>
+        private void SendSteps(PendingReply generation)
+        {
+            var steps = TakeSteps(generation);
+            if (steps.Count == 0)
+            {
+                return;
+            }
+
+            var encoded = _outbox.Encode(steps);
+            _ledger.Streamed(generation, encoded);
+            _outbox.Enqueue(encoded, counted: false);
+        }
+
+        private static List<Frame> TakeSteps(PendingReply generation)
+        {
+            var steps = new List<Frame>();
+            while (generation.Steps!.TryDequeue(out var step))
+            {
+                steps.Add(step);
+            }
+
+            return steps;
         }
 
         /// <summary>An Error for a request the connection refuses itself; it still waits for the session's earlier replies.</summary>
@@ -267,7 +350,26 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
         private void OnReplyReady(PendingReply pending)
         {
-            _ledger.Answered(pending, _outbox.Encode(pending.Result!.Frames));
+            IReadOnlyList<Frame> frames = pending.Result!.Frames;
+            if (pending.Steps is not null)
+            {
+                if (_generations.Remove((pending.Session, pending.Sequence), out var stop))
+                {
+                    stop.Dispose();
+                }
+
+                // Every step was queued before the generation's task ended: they go before its end, now or behind the session's earlier replies.
+                if (_ledger.IsHead(pending))
+                {
+                    SendSteps(pending);
+                }
+                else
+                {
+                    frames = [.. TakeSteps(pending), .. frames];
+                }
+            }
+
+            _ledger.Answered(pending, _outbox.Encode(frames));
             Flush(pending.Session);
             PullIfRoom();
             TryFinish();
@@ -285,6 +387,12 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 {
                     _context.Options.Recorder?.Record(request, ready.Result!.Succeeded, ready.Result.Frames);
                 }
+            }
+
+            // A generation that now heads its session sends the steps it has so far.
+            if (_ledger.Head(session) is { Steps: not null, Encoded: null } generation)
+            {
+                SendSteps(generation);
             }
 
             TryWrite();
@@ -339,6 +447,13 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
 
             _closing = true;
             _farewell = farewell;
+
+            // A connection that closes answers what it read, but does not wait for its generations' own ends: they stop at their next step.
+            foreach (var generation in _generations.Values)
+            {
+                generation.Cancel();
+            }
+
             TryFinish();
         }
 

@@ -27,8 +27,23 @@ internal sealed class PendingBytes(FrameCodec codec, ModelSpec spec)
             TokenFrame => header + output,
             ReplayFrame replay => ((long)header * (1 + (replay.Steps * output / codec.Limits.MaxFrameBytes))) + (replay.Steps * output),
             SnapshotRequestFrame => header + 256 + (4L * spec.Recurrent.NumLayers * spec.Recurrent.Directions * (spec.Recurrent.OutputSize + spec.Recurrent.HiddenSize)),
+            GenerateFrame generate => Generation(generate, header),
             _ => header + 512,
         };
+    }
+
+    /// <summary>
+    /// Every step the generation may send, as a frame (the id, its probability and the top entries, or the vector) plus
+    /// the engine's record of it until the stage takes it (the output it was taken from), and the end frame. The engine
+    /// refuses more than <see cref="GenerationRequest.MaxStepsLimit"/> steps or top entries beyond its limit.
+    /// </summary>
+    private long Generation(GenerateFrame generate, int header)
+    {
+        var steps = Math.Clamp(generate.MaxSteps, 0, GenerationRequest.MaxStepsLimit);
+        var top = Math.Clamp(generate.ReportTop, 0, GenerationRequest.ReportTopLimit);
+        var frame = header + 16 + (12L * top) + (4L * spec.OutputSize);
+        var record = 128 + (4L * spec.OutputSize) + (24L * top);
+        return header + 16 + (steps * (frame + record));
     }
 
     private long Measure(Frame frame)

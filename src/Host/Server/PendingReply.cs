@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Streaming.Client.Protocol;
 
 namespace Streaming.Host.Server;
@@ -28,14 +29,23 @@ internal sealed class PendingReply
     /// <summary>Whether it counts against the connection's sessions while it runs (an Open, or a Restore of a session the connection does not hold).</summary>
     public bool Opens { get; }
 
-    /// <summary>Whether it counts against the session's tokens in flight (tokens and replays do).</summary>
-    public bool CountsInFlight => Kind is RequestKind.Token or RequestKind.Replay;
+    /// <summary>Whether it counts against the session's tokens in flight (tokens, replays and generations do).</summary>
+    public bool CountsInFlight => Kind is RequestKind.Token or RequestKind.Replay or RequestKind.Generate;
 
     /// <summary>The request forwarded to the engine; null for a request the connection refused itself.</summary>
     public SessionFrame? Request { get; private init; }
 
-    /// <summary>The bytes charged against the connection's pending bytes while the engine works on the request.</summary>
-    public long Charged { get; private init; }
+    /// <summary>
+    /// The bytes charged against the connection's pending bytes while the engine works on the request; a generation's
+    /// charge shrinks by each batch of steps handed to the outbox (<see cref="ConnectionLedger.Streamed"/>).
+    /// </summary>
+    public long Charged { get; set; }
+
+    /// <summary>
+    /// A generation's steps delivered by the engine (on its thread) and not yet taken by the stage; null for every
+    /// other request. They go out while the generation is the oldest request of its session, before its end.
+    /// </summary>
+    public ConcurrentQueue<Frame>? Steps { get; private init; }
 
     /// <summary>The reply, once the engine has answered (set on the engine's thread); null while pending.</summary>
     public Reply? Result { get; private set; }
@@ -51,6 +61,17 @@ internal sealed class PendingReply
     public static PendingReply Watch(SessionFrame request, RequestKind kind, bool opens, long charged, Task<Reply> work, Action<PendingReply> ready)
     {
         var pending = new PendingReply(request.Session, request.Sequence, kind, opens) { Request = request, Charged = charged };
+        pending.Follow(work, ready);
+        return pending;
+    }
+
+    /// <summary>A generation: its steps are queued into <see cref="Steps"/> before <see cref="Follow"/> is given its work.</summary>
+    public static PendingReply Streaming(GenerateFrame request, long charged) =>
+        new(request.Session, request.Sequence, RequestKind.Generate, opens: false) { Request = request, Charged = charged, Steps = new ConcurrentQueue<Frame>() };
+
+    /// <summary><paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes, with its reply set.</summary>
+    public void Follow(Task<Reply> work, Action<PendingReply> ready)
+    {
         work.ContinueWith(
             static (task, state) =>
             {
@@ -59,10 +80,9 @@ internal sealed class PendingReply
                 self.Result = task.Result;
                 callback(self);
             },
-            (pending, ready),
+            (this, ready),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return pending;
     }
 }

@@ -11,12 +11,14 @@ namespace Streaming.Host.Server;
 internal sealed class RequestDispatcher
 {
     private readonly ISessionService _sessions;
+    private readonly IGenerationService? _generation;
     private readonly FrameCodec _codec;
     private readonly ILogger _logger;
 
     public RequestDispatcher(ISessionService sessions, FrameCodec codec, ILogger logger)
     {
         _sessions = sessions;
+        _generation = sessions as IGenerationService;
         _codec = codec;
         _logger = logger;
     }
@@ -30,6 +32,7 @@ internal sealed class RequestDispatcher
         ReplayFrame => RequestKind.Replay,
         ResetFrame => RequestKind.Reset,
         CloseFrame => RequestKind.Close,
+        GenerateFrame => RequestKind.Generate,
         _ => null,
     };
 
@@ -46,6 +49,7 @@ internal sealed class RequestDispatcher
                 ReplayFrame replay => Replay(replay),
                 ResetFrame reset => Acknowledge(reset, _sessions.ResetAsync(reset.Session)),
                 CloseFrame close => Acknowledge(close, _sessions.CloseAsync(close.Session)),
+                GenerateFrame => throw new ArgumentException("a Generate streams its steps: start it with Generate", nameof(frame)),
                 _ => throw new ArgumentOutOfRangeException(nameof(frame), frame.Type, "not a request frame"),
             };
         }
@@ -53,6 +57,58 @@ internal sealed class RequestDispatcher
         {
             return Task.FromResult(Refusal(frame, e));
         }
+    }
+
+    /// <summary>
+    /// Runs a generation: <paramref name="step"/> receives each GenerationStep frame as the engine delivers it (on the
+    /// engine's thread, in order, before the returned task completes); the reply is the GenerationEnd, or one Error.
+    /// </summary>
+    public Task<Reply> Generate(GenerateFrame frame, Action<GenerationStepFrame> step, CancellationToken cancellation)
+    {
+        if (_generation is null)
+        {
+            return Task.FromResult(Reply.Refused(new ErrorFrame(frame.Session, frame.Sequence, (ushort)EngineErrorCode.GenerationNotSupported,
+                $"session '{frame.Session}': generation is not served in cluster mode yet; this server's session service ({_sessions.GetType().Name}) does not generate. Run a single-node server to generate.")));
+        }
+
+        try
+        {
+            return GenerateSteps(_generation, frame, GenerationRequests.From(frame), step, cancellation);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Task.FromResult(Refusal(frame, e));
+        }
+    }
+
+    private async Task<Reply> GenerateSteps(IGenerationService generation, GenerateFrame frame, GenerationRequest request, Action<GenerationStepFrame> step, CancellationToken cancellation)
+    {
+        var sent = 0;
+        var position = 0L;
+        int? lastId = null;
+        try
+        {
+            await foreach (var generated in generation.GenerateAsync(frame.Session, request, cancellation).ConfigureAwait(false))
+            {
+                step(GenerationRequests.StepFrame(frame, generated));
+                sent++;
+                position = generated.Position;
+                lastId = generated.TokenId;
+            }
+        }
+        catch (EngineException e) when (e.Code == EngineErrorCode.GenerationInterrupted)
+        {
+            return Reply.Ok(new GenerationEndFrame(frame.Session, frame.Sequence, GenerationEndReason.Interrupted, sent, e.Position ?? position));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Refusal(frame, e);
+        }
+
+        var reason = lastId is { } id && request.StopIds.Contains(id) ? GenerationEndReason.StopId
+            : sent == request.MaxSteps ? GenerationEndReason.MaxSteps
+            : GenerationEndReason.Cancelled;
+        return Reply.Ok(new GenerationEndFrame(frame.Session, frame.Sequence, reason, sent, position));
     }
 
     private Task<Reply> Open(OpenFrame open)

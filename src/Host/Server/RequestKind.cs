@@ -10,4 +10,5 @@ internal enum RequestKind
     Replay,
     Reset,
     Close,
+    Generate,
 }

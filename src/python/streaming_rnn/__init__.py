@@ -16,6 +16,8 @@ from .errors import (
     DuplicateTokenError,
     EngineStoppedError,
     ErrorCode,
+    GenerationInterruptedError,
+    GenerationNotSupportedError,
     InvalidInputError,
     InvalidStateError,
     MalformedSnapshotError,
@@ -45,7 +47,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient", "Client", "ConnectionFailed", "ConnectionLost", "DuplicateTokenError", "EngineStoppedError",
-    "ErrorCode", "ExportError", "Exported", "InvalidInputError", "InvalidStateError", "LocalServer",
+    "ErrorCode", "ExportError", "Exported", "GenerationInterruptedError", "GenerationNotSupportedError", "InvalidInputError", "InvalidStateError", "LocalServer",
     "MalformedSnapshotError", "ModelMismatchError", "Output", "PositionAheadError", "ProtocolError",
     "ProtocolViolation", "ServerError", "SessionAlreadyOpenError", "SessionExpiredError", "Snapshot",
     "StoreFailedError", "NotReadyError", "SessionUnavailableError", "StreamingError", "TokensNotSupportedError", "TooManySessionsError",

@@ -29,6 +29,8 @@ class ErrorCode(IntEnum):
     STORE_FAILED = 12
     NOT_READY = 13
     SESSION_UNAVAILABLE = 14
+    GENERATION_NOT_SUPPORTED = 15
+    GENERATION_INTERRUPTED = 16
     FRAME_TOO_LARGE = 100
     TRUNCATED_FRAME = 101
     UNKNOWN_FRAME_TYPE = 102
@@ -144,6 +146,14 @@ class SessionUnavailableError(ServerError):
     """14: the session's owner did not answer before the token's deadline (its shard is moving). Resend from ``position`` later."""
 
 
+class GenerationNotSupportedError(ServerError):
+    """15: the model cannot generate, or the server does not serve generation (a cluster node, for now)."""
+
+
+class GenerationInterruptedError(ServerError):
+    """16: a close, shutdown or eviction of the session stopped its generation; every step sent before it stays valid."""
+
+
 class ProtocolError(ServerError):
     """A protocol code (100 and up): the server found fault with a frame or with the connection's limits."""
 
@@ -171,6 +181,8 @@ _BY_CODE = {
     ErrorCode.STORE_FAILED: StoreFailedError,
     ErrorCode.NOT_READY: NotReadyError,
     ErrorCode.SESSION_UNAVAILABLE: SessionUnavailableError,
+    ErrorCode.GENERATION_NOT_SUPPORTED: GenerationNotSupportedError,
+    ErrorCode.GENERATION_INTERRUPTED: GenerationInterruptedError,
     ErrorCode.TOO_MANY_SESSIONS: TooManySessionsError,
     ErrorCode.TOO_MANY_TOKENS_IN_FLIGHT: TooManyTokensInFlightError,
 }

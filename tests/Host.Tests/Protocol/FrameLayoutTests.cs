@@ -53,6 +53,16 @@ public sealed class FrameLayoutTests
         { "23000000 | 22 | 0200000000000000 | 0172 | 0A00000000000000 | 02000000 | 01000000 | 0000803F 00000040",
             new ReplayOutputsFrame("r", 2, 10, 2, 1, new[] { 1f, 2f }) },
         { "0C000000 | 23 | 0100000000000000 | 0161 | 10", new AckFrame("a", 1, FrameType.Open) },
+        { "43000000 | 17 | 0500000000000000 | 0161 | C8000000 | 01 | 02000000 | 01000000 02000000 | 01 | 0700000000000000 | 000000000000E03F | 28000000 | 000000000000EC3F | 0300 | 01000000 0A000000",
+            new GenerateFrame("a", 5, 200) { PromptIds = new[] { 1, 2 }, Random = true, Seed = 7, Temperature = 0.5, TopK = 40, TopP = 0.875, ReportTop = 3, StopIds = new[] { 10 } } },
+        { "3F000000 | 17 | 0500000000000000 | 0161 | 01000000 | 00 | 01000000 | 01000000 | 0000803F | 00 | 0000000000000000 | 000000000000F03F | 00000000 | 000000000000F03F | 0000 | 00000000",
+            new GenerateFrame("a", 5, 1) { PromptKind = TokenKind.Vectors, PromptWidth = 1, PromptInputs = new[] { 1f } } },
+        { "0B000000 | 18 | 0500000000000000 | 0161", new CancelGenerationFrame("a", 5) },
+        { "32000000 | 24 | 0500000000000000 | 0161 | 02000000 | 0900000000000000 | 01 | 07000000 | 000000000000E03F | 0100 | 07000000 000000000000E03F",
+            new GenerationStepFrame("a", 5, 2, 9) { TokenId = 7, Probability = 0.5, Top = [new(7, 0.5)] } },
+        { "20000000 | 24 | 0500000000000000 | 0161 | 00000000 | 0100000000000000 | 00 | 01000000 0000803F",
+            new GenerationStepFrame("a", 5, 0, 1) { Kind = TokenKind.Vectors, Output = new[] { 1f } } },
+        { "18000000 | 25 | 0500000000000000 | 0161 | 02 | 03000000 | 0A00000000000000", new GenerationEndFrame("a", 5, GenerationEndReason.Cancelled, 3, 10) },
     };
 
     [Theory]

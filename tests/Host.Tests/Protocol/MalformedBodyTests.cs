@@ -43,6 +43,20 @@ public sealed class MalformedBodyTests
 
     public static TheoryData<string, byte[], string> Cases => new()
     {
+        { "generate prompt longer than the frame", Raw.Frame(0x17, Raw.Header(1, "a"), Raw.U32(5), Raw.U8(1), Raw.U32(1_000_000), new byte[8]), "the prompt ids declares 1000000 id(s) (4000000 bytes) but only 8 byte(s) remain." },
+        { "generate prompt of vectors of width 0", Raw.Frame(0x17, Raw.Header(1, "a"), Raw.U32(5), Raw.U8(0), Raw.U32(3), Raw.U32(0)), "the prompt width is 0; expected at least 1 float per step." },
+        { "generate sampling byte", Raw.Frame(0x17, Raw.Header(1, "a"), Raw.U32(5), Raw.U8(1), Raw.U32(0), Raw.U8(2), new byte[38]), "the sampling is 2; expected 0 (greedy) or 1 (random)." },
+        { "generate stop ids longer than the frame", Raw.Frame(0x17, Raw.Header(1, "a"), Raw.U32(5), Raw.U8(1), Raw.U32(0), Raw.U8(0), new byte[30], Raw.U32(uint.MaxValue)), "the stop ids declares 4294967295 id(s)" },
+        { "generate cut inside its sampling fields", Raw.Frame(0x17, Raw.Header(1, "a"), Raw.U32(5), Raw.U8(1), Raw.U32(0), Raw.U8(1), new byte[10]), "into the temperature, which needs 8 byte(s)." },
+        { "cancel with bytes after its header", Raw.Frame(0x18, Raw.Header(1, "a"), Raw.U8(0)), "1 byte(s) follow the last field" },
+        { "step top count beyond the frame", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(0), Raw.I64(1), Raw.U8(1), Raw.U32(7), Raw.F64(0.5), Raw.U16(60000), new byte[12]), "the top count is 60000, which needs 720000 byte(s) (12 per entry), but only 12 remain." },
+        { "step probability above 1", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(0), Raw.I64(1), Raw.U8(1), Raw.U32(7), Raw.F64(1.5), Raw.U16(0)), "the probability is 1.5; expected 0 to 1." },
+        { "step probability NaN", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(0), Raw.I64(1), Raw.U8(1), Raw.U32(7), Raw.F64(double.NaN), Raw.U16(0)), "the probability is NaN; expected 0 to 1." },
+        { "step kind", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(0), Raw.I64(1), Raw.U8(2)), "the step kind is 2; expected 0 (vector) or 1 (id)." },
+        { "step negative position", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(0), Raw.I64(-1), Raw.U8(1)), "the position is -1; expected 0 or more." },
+        { "step count over int", Raw.Frame(0x24, Raw.Header(1, "a"), Raw.U32(uint.MaxValue), Raw.I64(1), Raw.U8(1)), "the step is 4294967295; expected at most 2147483647." },
+        { "end reason", Raw.Frame(0x25, Raw.Header(1, "a"), Raw.U8(4), Raw.U32(0), Raw.I64(0)), "the reason is 4; expected 0 (stop id), 1 (max steps), 2 (cancelled) or 3 (interrupted)." },
+        { "end negative position", Raw.Frame(0x25, Raw.Header(1, "a"), Raw.U8(0), Raw.U32(0), Raw.I64(-5)), "the position is -5; expected 0 or more." },
         { "unknown token kind", Raw.Frame(0x11, Raw.Header(1, "a"), Raw.U8(2), Raw.U32(0)), "the token kind is 2; expected 0 (vector) or 1 (id)." },
         { "bytes after the last field", Raw.Frame(0x15, Raw.Header(1, "a"), Raw.U8(0)), "1 byte(s) follow the last field" },
         { "id token cut short", Raw.Frame(0x11, Raw.Header(1, "a"), Raw.U8(1), new byte[2]), "the frame ends 2 byte(s) into the token id, which needs 4 byte(s)." },

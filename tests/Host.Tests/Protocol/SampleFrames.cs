@@ -66,6 +66,24 @@ internal static class SampleFrames
         yield return new AckFrame("a", 9, FrameType.Restore);
         yield return new AckFrame("a", 16, FrameType.Reset);
         yield return new AckFrame("a", 17, FrameType.Close);
+        yield return new GenerateFrame("g", 30, 200) { PromptIds = new[] { 5, 0, 63 } };
+        yield return new GenerateFrame("g", 31, 1)
+        {
+            PromptIds = ReadOnlyMemory<int>.Empty, Random = true, Seed = long.MinValue, Temperature = 0.8, TopK = 40, TopP = 0.95,
+            StopIds = new[] { 10, -1 }, ReportTop = 64,
+        };
+        yield return new GenerateFrame("g", 32, int.MaxValue) { PromptKind = TokenKind.Vectors, PromptWidth = 2, PromptInputs = new[] { 1f, 2f, 3f, 4f }, Temperature = double.NaN, TopP = -0.0 };
+        yield return new CancelGenerationFrame("g", 30);
+        yield return new GenerationStepFrame("g", 30, 0, 4) { TokenId = 7, Probability = 0.25 };
+        yield return new GenerationStepFrame("g", 31, int.MaxValue, long.MaxValue)
+        {
+            TokenId = -1, Probability = 1, Top = [new(7, 0.5), new(3, 0.25), new(0, 0)],
+        };
+        yield return new GenerationStepFrame("g", 32, 3, 9) { Kind = TokenKind.Vectors, Output = Odd };
+        yield return new GenerationEndFrame("g", 30, GenerationEndReason.StopId, 0, 0);
+        yield return new GenerationEndFrame("g", 31, GenerationEndReason.MaxSteps, 1, 7);
+        yield return new GenerationEndFrame("g", 32, GenerationEndReason.Cancelled, int.MaxValue, long.MaxValue);
+        yield return new GenerationEndFrame("g", 33, GenerationEndReason.Interrupted, 2, 12);
     }
 
     public static TheoryData<string> Names()
@@ -93,7 +111,7 @@ internal static class SampleFrames
         var sequence = (ulong)random.NextInt64();
         var steps = random.Next(5);
         var width = 1 + random.Next(6);
-        return random.Next(18) switch
+        return random.Next(22) switch
         {
             0 => new HelloFrame((ushort)random.Next(65536)),
             1 => new WelcomeFrame((ushort)random.Next(65536), Session(), (TokenKind)random.Next(2), random.Next(), random.Next(),
@@ -117,6 +135,21 @@ internal static class SampleFrames
             14 => new ReplayOutputsFrame(Session(), sequence, random.NextInt64(), steps, width, Floats(steps * width)),
             15 => new StatusRequestFrame((ulong)random.NextInt64()),
             16 => RandomStatus(random),
+            17 => new GenerateFrame(Session(), sequence, random.Next()) with
+            {
+                PromptIds = Enumerable.Range(0, steps).Select(_ => random.Next()).ToArray(), Random = random.Next(2) == 0, Seed = random.NextInt64(),
+                Temperature = random.NextDouble() * 2, TopK = random.Next(100), TopP = random.NextDouble(), ReportTop = random.Next(65),
+                StopIds = Enumerable.Range(0, random.Next(4)).Select(_ => random.Next()).ToArray(),
+            },
+            18 => new CancelGenerationFrame(Session(), sequence),
+            19 => random.Next(2) == 0
+                ? new GenerationStepFrame(Session(), sequence, random.Next(), random.NextInt64()) { Kind = TokenKind.Vectors, Output = Floats(random.Next(9)) }
+                : new GenerationStepFrame(Session(), sequence, random.Next(), random.NextInt64())
+                {
+                    TokenId = random.Next(), Probability = random.NextDouble(),
+                    Top = Enumerable.Range(0, random.Next(5)).Select(_ => new Streaming.Client.TokenProbability(random.Next(), random.NextDouble())).ToArray(),
+                },
+            20 => new GenerationEndFrame(Session(), sequence, (GenerationEndReason)random.Next(4), random.Next(), random.NextInt64()),
             _ => new AckFrame(Session(), sequence, new[] { FrameType.Open, FrameType.Restore, FrameType.Reset, FrameType.Close }[random.Next(4)]),
         };
     }

@@ -33,14 +33,14 @@ internal sealed class ServerScope : IAsyncDisposable
     /// <summary>A small LSTM: input 3, hidden 5, two layers.</summary>
     public static ModelSpec SmallLstm { get; } = new(new RecurrentSpec(RecurrentMode.Lstm, InputSize: 3, HiddenSize: 5, NumLayers: 2));
 
-    public static async Task<ServerScope> StartAsync(ModelSpec? spec = null, ServerOptions? options = null, EngineOptions? engineOptions = null, ServerProbes? probes = null)
+    public static async Task<ServerScope> StartAsync(ModelSpec? spec = null, ServerOptions? options = null, EngineOptions? engineOptions = null, ServerProbes? probes = null, Func<ISessionService, ISessionService>? serve = null)
     {
         var weights = ModelWeights.CreateRandom(spec ?? SmallLstm, seed: 7);
         var system = ActorSystem.Create("server-test", "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off");
         try
         {
             var engine = await RecurrentEngine.StartAsync(system, ModelIdentity.Of("test-model", weights), weights, engineOptions);
-            var server = await StreamingServer.StartAsync(system, engine, (options ?? ServerOptions.Default) with { Host = "127.0.0.1", Port = 0 }, logger: null, probes);
+            var server = await StreamingServer.StartAsync(system, serve is null ? engine : serve(engine), (options ?? ServerOptions.Default) with { Host = "127.0.0.1", Port = 0 }, logger: null, probes);
             return new ServerScope(system, engine, server, weights);
         }
         catch
