@@ -192,10 +192,14 @@ public sealed class ConnectionLifecycleTests
             var mine = Enumerable.Range(0, inputs.Length).Where(i => i % 2 == s).ToList();
             var answered = mine.TakeWhile(i => pushes[i].IsCompletedSuccessfully).ToList();
             Assert.All(mine.Skip(answered.Count), i => Assert.Equal(SessionErrorCode.EngineStopped, Assert.IsType<StreamingClientException>(pushes[i].Exception!.InnerException).SessionCode));
-            var expected = scope.Expected(answered.Select(i => inputs[i]).ToList());
-            for (var t = 0; t < answered.Count; t++)
+            // The stop may come before the server read any token of the second session: then none was answered.
+            if (answered.Count > 0)
             {
-                AssertClose(expected[t], (await pushes[answered[t]]).Output);
+                var expected = scope.Expected(answered.Select(i => inputs[i]).ToList());
+                for (var t = 0; t < answered.Count; t++)
+                {
+                    AssertClose(expected[t], (await pushes[answered[t]]).Output);
+                }
             }
 
             Assert.Equal(answered.Count, (await store.LoadAsync(sessions[s]))!.Snapshot!.Position);
