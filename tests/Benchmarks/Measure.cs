@@ -54,4 +54,33 @@ internal static class Measure
             samples,
             warmup: 0) / callsPerSample;
     }
+
+    /// <summary>
+    /// Open loop: call i of <paramref name="count"/> is sent at i / <paramref name="rate"/> seconds whatever the answers
+    /// before it did; returns the median and 99th percentile of the seconds from send to answer, and the calls answered
+    /// per second.
+    /// </summary>
+    public static (double P50, double P99, double Achieved) Paced(Func<int, Task> send, double rate, int count)
+    {
+        var latencies = new double[count];
+        var pending = new Task[count];
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            var due = start + (long)(i / rate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                Thread.SpinWait(20);
+            }
+
+            var index = i;
+            var sent = Stopwatch.GetTimestamp();
+            pending[i] = send(i).ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
+        }
+
+        Task.WaitAll(pending);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Array.Sort(latencies);
+        return (latencies[count / 2], latencies[(int)(count * 0.99)], count / elapsed);
+    }
 }

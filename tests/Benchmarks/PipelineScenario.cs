@@ -112,30 +112,17 @@ internal static class PipelineScenario
     private static (double P50, double P99, double Offered, double Achieved) Latency(
         RecurrentEngine engine, string[] ids, float[] inputs, int inputSize, double rate, double seconds)
     {
-        var count = (int)(rate * seconds);
-        var latencies = new double[count];
-        var pending = new Task[count];
-        var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
-        {
-            var due = start + (long)(i / rate * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
+        var steps = inputs.Length / inputSize / ids.Length;
+        var (p50, p99, achieved) = Measure.Paced(
+            i =>
             {
-                Thread.SpinWait(20);
-            }
-
-            var index = i;
-            var sent = Stopwatch.GetTimestamp();
-            var s = i % ids.Length;
-            var t = i / ids.Length % (inputs.Length / inputSize / ids.Length);
-            pending[i] = engine.PushAsync(ids[s], Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize)))
-                .ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
-        }
-
-        Task.WaitAll(pending);
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Array.Sort(latencies);
-        return (latencies[count / 2], latencies[(int)(count * 0.99)], rate, count / elapsed);
+                var s = i % ids.Length;
+                var t = i / ids.Length % steps;
+                return engine.PushAsync(ids[s], Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize)));
+            },
+            rate,
+            (int)(rate * seconds));
+        return (p50, p99, rate, achieved);
     }
 
     private static string IdleSessionBytes(Cells.Weights.ModelWeights weights, ModelIdentity model, int sessions)

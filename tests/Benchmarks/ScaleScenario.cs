@@ -54,31 +54,13 @@ internal static class ScaleScenario
         return text.ToString();
     }
 
-    // Open loop: token i is due at i / rate, to a session drawn at random, whatever the answers before it did.
+    // Open loop at the offered rate, each token to a session drawn at random.
     private static (double P50, double P99, double Achieved) Paced(RecurrentEngine engine, string[] ids, float[][] vectors, double seconds)
     {
-        var count = (int)(OfferedTokensPerSecond * seconds);
-        var latencies = new double[count];
-        var pending = new Task[count];
         var random = new Random(11);
-        var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
-        {
-            var due = start + (long)(i / OfferedTokensPerSecond * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
-            {
-                Thread.SpinWait(20);
-            }
-
-            var index = i;
-            var sent = Stopwatch.GetTimestamp();
-            pending[i] = engine.PushAsync(ids[random.Next(ids.Length)], Token.Vector(vectors[i % vectors.Length]))
-                .ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
-        }
-
-        Task.WaitAll(pending);
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Array.Sort(latencies);
-        return (latencies[count / 2], latencies[(int)(count * 0.99)], count / elapsed);
+        return Measure.Paced(
+            i => engine.PushAsync(ids[random.Next(ids.Length)], Token.Vector(vectors[i % vectors.Length])),
+            OfferedTokensPerSecond,
+            (int)(OfferedTokensPerSecond * seconds));
     }
 }
