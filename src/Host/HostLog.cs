@@ -40,6 +40,9 @@ internal static partial class HostLog
     [LoggerMessage(12, LogLevel.Information, "Holding at most {Limit} connection(s) at once ({Source})")]
     public static partial void ConnectionLimit(this ILogger logger, int limit, string source);
 
+    [LoggerMessage(13, LogLevel.Warning, "Holding at most {Limit} connection(s) at once: MaxConnections {Configured} is more than the descriptor limit {Descriptors} allows with {Open} open (the rest is kept for the runtime, the store and refusals); raise the limit (ulimit -n, systemd's LimitNOFILE) to hold more")]
+    public static partial void ConnectionLimitLowered(this ILogger logger, int configured, string descriptors, string open, int limit);
+
     [LoggerMessage(11, LogLevel.Warning, "Connection {Remote}: refused, {Open} connection(s) open of at most {Limit} (the first refusal since the count was last below the limit; later ones are counted, not logged)")]
     public static partial void ConnectionRefused(this ILogger logger, EndPoint remote, int open, int limit);
 }

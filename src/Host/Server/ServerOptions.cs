@@ -36,8 +36,11 @@ public sealed record ServerOptions
 
     /// <summary>
     /// The most connections the server holds at once; null (the default) derives it from the process's descriptor
-    /// limit (<see cref="DerivedMaxConnections"/>). A connection over it is accepted only to be refused: it gets an
-    /// Error TooManyConnections (112) with an empty session and is closed, before any Welcome.
+    /// limit (<see cref="DerivedMaxConnections"/>). A value above what the descriptor limit allows is lowered to that
+    /// (<see cref="EffectiveMaxConnections"/>, with a warning at start): a process that runs out of descriptors cannot
+    /// count on its runtime either (threads, assemblies and the garbage collector open files too, and the runtime ends
+    /// the process when they fail). A connection over it is accepted only to be refused: it gets an Error
+    /// TooManyConnections (112) with an empty session and is closed, before any Welcome.
     /// </summary>
     public int? MaxConnections { get; init; }
 
@@ -57,8 +60,20 @@ public sealed record ServerOptions
         ? (int)Math.Clamp(limit - open - Math.Max(64, limit / 8), 1, int.MaxValue)
         : 16_384;
 
-    /// <summary>The connection limit in force: <see cref="MaxConnections"/>, or the one derived from this process's descriptors now.</summary>
-    public int EffectiveMaxConnections => MaxConnections ?? DerivedMaxConnections(DescriptorLimit.Soft(), DescriptorLimit.Open() ?? 0);
+    /// <summary>
+    /// The connection limit in force: <see cref="MaxConnections"/> or, when that is null or more than this process's
+    /// descriptors allow now, <see cref="DerivedMaxConnections"/> (<see cref="ConnectionLimit"/>).
+    /// </summary>
+    public int EffectiveMaxConnections => ConnectionLimit(MaxConnections, DescriptorLimit.Soft(), DescriptorLimit.Open() ?? 0);
+
+    /// <summary>
+    /// The connection limit for <paramref name="configured"/> (null: none configured) in a process whose soft descriptor
+    /// limit is <paramref name="descriptors"/> (null: unknown or unlimited) with <paramref name="open"/> descriptors open:
+    /// the configured limit, never more than <see cref="DerivedMaxConnections"/> where the descriptor limit is known.
+    /// </summary>
+    public static int ConnectionLimit(int? configured, long? descriptors, int open) => descriptors is null
+        ? configured ?? DerivedMaxConnections(null, open)
+        : Math.Min(configured ?? int.MaxValue, DerivedMaxConnections(descriptors, open));
 
     /// <summary>Receives every request forwarded to the engine with its answer, to record chosen sessions (default none: nothing is recorded).</summary>
     public IRequestRecorder? Recorder { get; init; }

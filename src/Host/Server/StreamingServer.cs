@@ -26,8 +26,6 @@ public sealed class StreamingServer : IAsyncDisposable
 {
     // At most this many refused connections wait for their client to close; more are closed right after the Error.
     private const int RefusalsInProgress = 16;
-    private static readonly TimeSpan FirstAcceptBackOff = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan LastAcceptBackOff = TimeSpan.FromSeconds(1);
     private readonly ServerOptions _options;
     private readonly Socket _listener;
     private readonly ConnectionContextFactory _contexts;
@@ -98,9 +96,21 @@ public sealed class StreamingServer : IAsyncDisposable
         var server = new StreamingServer(options, listener, contexts, system.Materializer(namePrefix: "tcp-server"), counters, logger);
         server._accepting = server.AcceptAsync();
         logger.Listening(server.Endpoint, sessions.Model);
-        logger.ConnectionLimit(server.MaxConnections, options.MaxConnections is null
-            ? $"derived from the descriptor limit {DescriptorLimit.Soft()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} with {DescriptorLimit.Open()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)"} open"
-            : "MaxConnections");
+        var descriptors = DescriptorLimit.Soft()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
+        var open = DescriptorLimit.Open()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
+        if (options.MaxConnections is not { } configured)
+        {
+            logger.ConnectionLimit(server.MaxConnections, $"derived from the descriptor limit {descriptors} with {open} open");
+        }
+        else if (configured > server.MaxConnections)
+        {
+            logger.ConnectionLimitLowered(configured, descriptors, open, server.MaxConnections);
+        }
+        else
+        {
+            logger.ConnectionLimit(server.MaxConnections, "MaxConnections");
+        }
+
         return server;
     }
 
@@ -161,62 +171,8 @@ public sealed class StreamingServer : IAsyncDisposable
         _stopAccepting.Dispose();
     }
 
-    /// <summary>
-    /// The accept loop. It never ends on an error: when the operating system refuses to accept (out of descriptors,
-    /// buffers or memory) it waits, from 10 ms doubling up to 1 s while the refusals last, and logs the first refusal and
-    /// the recovery rather than every retry.
-    /// </summary>
-    private async Task AcceptAsync()
-    {
-        var backOff = FirstAcceptBackOff;
-        long failures = 0;
-        while (!_stopAccepting.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopAccepting.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
-            {
-                // The client gave up before it was accepted: nothing to wait for.
-                continue;
-            }
-            catch (SocketException e)
-            {
-                if (failures++ == 0)
-                {
-                    _logger.AcceptFailing(Endpoint, e.SocketErrorCode, e.Message, backOff);
-                }
-
-                _counters.AcceptFailed();
-                try
-                {
-                    await Task.Delay(backOff, _stopAccepting.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, LastAcceptBackOff.Ticks));
-                continue;
-            }
-
-            if (failures > 0)
-            {
-                _logger.AcceptRecovered(Endpoint, failures);
-                failures = 0;
-                backOff = FirstAcceptBackOff;
-            }
-
-            Admit(socket);
-        }
-    }
+    private Task AcceptAsync() =>
+        new AcceptLoop(_listener.AcceptAsync, Admit, _counters.AcceptFailed, Task.Delay, Endpoint, _logger).RunAsync(_stopAccepting.Token);
 
     private void Admit(Socket socket)
     {

@@ -70,4 +70,15 @@ public sealed class ConnectionLimitTests
         Assert.Equal(1, ServerOptions.DerivedMaxConnections(256, open: 200));
         Assert.Equal(16_384, ServerOptions.DerivedMaxConnections(null, open: 200));
     }
+
+    [Fact]
+    public void A_configured_limit_holds_where_the_descriptors_allow_it_and_is_lowered_to_the_derived_one_where_they_do_not()
+    {
+        Assert.Equal(3, ServerOptions.ConnectionLimit(3, descriptors: 512, open: 200));
+        Assert.Equal(248, ServerOptions.ConnectionLimit(248, descriptors: 512, open: 200));
+        Assert.Equal(248, ServerOptions.ConnectionLimit(100_000, descriptors: 512, open: 200));
+        Assert.Equal(248, ServerOptions.ConnectionLimit(null, descriptors: 512, open: 200));
+        Assert.Equal(100_000, ServerOptions.ConnectionLimit(100_000, descriptors: null, open: 200));
+        Assert.Equal(16_384, ServerOptions.ConnectionLimit(null, descriptors: null, open: 200));
+    }
 }
