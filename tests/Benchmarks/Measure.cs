@@ -26,6 +26,22 @@ internal static class Measure
     }
 
     /// <summary>
+    /// <see cref="MedianSeconds"/> without a warm-up, with the process's CPU time over all <paramref name="repetitions"/>
+    /// (every thread, in seconds) and the cores it kept busy on average meanwhile (CPU time over wall time).
+    /// </summary>
+    public static (double Median, double CpuSeconds, double CoresBusy) MedianSecondsAndCpu(Action action, int repetitions)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var start = Stopwatch.GetTimestamp();
+        var median = MedianSeconds(action, repetitions, warmup: 0);
+        var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        return (median, cpu, cpu / wall);
+    }
+
+    /// <summary>
     /// Median seconds of one call, timing batches of <paramref name="callsPerSample"/> calls to rise above timer
     /// resolution. Warms up for <paramref name="warmup"/> of wall time first (default one second): .NET's tiered
     /// JIT only swaps in optimised code some 100 ms after the last new method was compiled, so a warm-up counted

@@ -8,7 +8,8 @@ namespace Streaming.Benchmarks;
 /// <summary>
 /// The engine's per-token machinery alone: the pipeline scenario's traffic (1024 sessions, each pushing its tokens
 /// one after another) through a model so small (LSTM 2 x 8) that compute is negligible. Wall time per token is
-/// what the operations, hand-overs and replies cost; no libtorch reference applies.
+/// what the operations, hand-overs and replies cost; no libtorch reference applies. CPU time per token (the process's,
+/// every thread) is printed beside it: on a shared machine it moves far less than wall time with other processes' load.
 /// </summary>
 internal static class OverheadScenario
 {
@@ -24,8 +25,8 @@ internal static class OverheadScenario
         var text = new StringBuilder();
         text.AppendLine($"### Per-token machinery: LSTM 2 x 8 (negligible compute), {Sessions} sessions x {tokens} tokens, in process");
         text.AppendLine();
-        text.AppendLine("| backend | layout | tokens/s | wall us per token | bytes allocated per token (process) | mean batch (per stage) | target |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| backend | layout | tokens/s | wall us per token | CPU us per token (process, all threads) | cores busy | bytes allocated per token (process) | mean batch (per stage) | target |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var (backend, layout) in new[] { BackendOptions.Managed, BackendOptions.TorchCpu }
             .SelectMany(b => new[] { (b, PipelineLayout.PerLayer), (b, PipelineLayout.Fused) }))
         {
@@ -41,11 +42,13 @@ internal static class OverheadScenario
                 PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens);
                 var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(tokens * Sessions);
                 var before = engine.Statistics;
-                var seconds = Measure.MedianSeconds(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 3 : 5, warmup: 0);
+                var runs = quick ? 3 : 5;
+                var (seconds, cpu, busy) = Measure.MedianSecondsAndCpu(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), runs);
                 var after = engine.Statistics;
                 var rate = tokens * Sessions / seconds;
                 var mean = string.Join(" / ", after.Stages.Zip(before.Stages, (a, b) => ((double)(a.Elements - b.Elements) / Math.Max(1, a.Batches - b.Batches)).ToString("F0")));
-                text.AppendLine($"| {backend.Kind} | {layout} | {rate:N0} | {1e6 / rate:F2} | {allocated:N0} | {mean} | {(backend.Kind == BackendKind.Managed ? "<= 1 us" : "")} |");
+                var cpuPerToken = cpu * 1e6 / ((double)runs * tokens * Sessions);
+                text.AppendLine($"| {backend.Kind} | {layout} | {rate:N0} | {1e6 / rate:F2} | {cpuPerToken:F2} | {busy:F2} | {allocated:N0} | {mean} | {(backend.Kind == BackendKind.Managed ? "<= 1 us" : "")} |");
             }
             finally
             {

@@ -4,8 +4,8 @@ namespace Streaming;
 public enum PipelineLayout
 {
     /// <summary>
-    /// One stage per recurrent layer, then one for the head, each behind an async boundary: layer k+1 computes batch n
-    /// while layer k computes batch n+1, and each stage's kernels get an equal share of the cores.
+    /// One stage per recurrent layer, then one for the head, each computing its batch on the thread pool: layer k+1
+    /// computes batch n while layer k computes batch n+1, and each stage's kernels get an equal share of the cores.
     /// </summary>
     PerLayer,
 
