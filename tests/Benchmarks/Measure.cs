@@ -26,6 +26,21 @@ internal static class Measure
     }
 
     /// <summary>
+    /// Calls <paramref name="action"/> until <paramref name="atLeast"/> of wall time has passed (at least once): the
+    /// engine's hot methods run a few hundred times a second, so a warm-up counted in calls leaves them at tier 0, and
+    /// tiered compilation only promotes code some 100 ms after the last new method was compiled.
+    /// </summary>
+    public static void WarmUp(Action action, TimeSpan atLeast)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(atLeast.TotalSeconds * Stopwatch.Frequency);
+        do
+        {
+            action();
+        }
+        while (Stopwatch.GetTimestamp() < until);
+    }
+
+    /// <summary>
     /// <see cref="MedianSeconds"/> without a warm-up, with the process's CPU time over all <paramref name="repetitions"/>
     /// (every thread, in seconds) and the cores it kept busy on average meanwhile (CPU time over wall time).
     /// </summary>

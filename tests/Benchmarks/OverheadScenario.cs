@@ -37,7 +37,7 @@ internal static class OverheadScenario
             {
                 var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
                 Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
-                PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8));
+                Measure.WarmUp(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), TimeSpan.FromSeconds(quick ? 1 : 3));
                 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens);
                 var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(tokens * Sessions);

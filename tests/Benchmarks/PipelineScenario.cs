@@ -60,7 +60,7 @@ internal static class PipelineScenario
                 var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
                 Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
                 // One untimed pass warms the JIT, the slabs and libtorch's kernels.
-                PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8));
+                Measure.WarmUp(() => PushAll(engine, ids, inputs, spec.InputSize, Math.Min(tokens, 8)), TimeSpan.FromSeconds(quick ? 1 : 3));
                 var before = engine.Statistics;
                 var timed = Stopwatch.StartNew();
                 var seconds = Measure.MedianSeconds(() => PushAll(engine, ids, inputs, spec.InputSize, tokens), quick ? 1 : 3, warmup: 0);
