@@ -46,8 +46,8 @@ public sealed partial class ServeProcessTests
 
             Assert.All(nodes, node => Assert.Contains("Ready: 127.0.0.1:", Output(node), StringComparison.Ordinal));
 
-            // Every session is fed through one node; positions 0 to 5 are answered (and checkpointed) before the failures.
-            const int sessions = 48, before = 6, length = 16;
+            // Every session is fed through one node; positions 0 to 9 are answered (and checkpointed) before the failures.
+            const int sessions = 300, before = 10, length = 40;
             var random = new Random(21);
             var ids = Enumerable.Range(0, sessions).Select(_ => Enumerable.Range(0, length).Select(_ => random.Next(64)).ToArray()).ToArray();
             var answers = new ConcurrentDictionary<(int Session, int Position), float[]>();
