@@ -60,16 +60,8 @@ public static class EngineScriptArbitrary
 
     public static Arbitrary<EngineStep[]> Scripts() => Arb.From(Gen.ArrayOf(Steps()), Shrink);
 
-    public static IEnumerable<EngineStep[]> Shrink(EngineStep[] script)
-    {
-        for (var length = script.Length / 2; length >= 1; length /= 2)
-        {
-            for (var start = 0; start + length <= script.Length; start += length)
-            {
-                yield return [.. script[..start], .. script[(start + length)..]];
-            }
-        }
-    }
+    /// <summary>Shorter scripts first (<see cref="ScriptShrink.WithoutRuns{T}"/>).</summary>
+    public static IEnumerable<EngineStep[]> Shrink(EngineStep[] script) => ScriptShrink.WithoutRuns(script);
 
     private static Gen<EngineStep> Steps()
     {

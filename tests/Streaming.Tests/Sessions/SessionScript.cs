@@ -136,17 +136,8 @@ public static class ScriptArbitrary
 
     public static Arbitrary<Step[]> Scripts() => Arb.From(Gen.ArrayOf(Steps()), Shrink);
 
-    /// <summary>Shorter scripts first: without a run of steps (halves, quarters, ... single steps), so a failure shrinks to its few steps that matter.</summary>
-    public static IEnumerable<Step[]> Shrink(Step[] script)
-    {
-        for (var length = script.Length / 2; length >= 1; length /= 2)
-        {
-            for (var start = 0; start + length <= script.Length; start += length)
-            {
-                yield return [.. script[..start], .. script[(start + length)..]];
-            }
-        }
-    }
+    /// <summary>Shorter scripts first (<see cref="ScriptShrink.WithoutRuns{T}"/>).</summary>
+    public static IEnumerable<Step[]> Shrink(Step[] script) => ScriptShrink.WithoutRuns(script);
 
     private static Gen<Step> Steps()
     {
