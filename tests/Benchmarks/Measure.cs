@@ -87,31 +87,71 @@ internal static class Measure
     }
 
     /// <summary>
-    /// Open loop: call i of <paramref name="count"/> is sent at i / <paramref name="rate"/> seconds whatever the answers
-    /// before it did; returns the median and 99th percentile of the seconds from send to answer, and the calls answered
-    /// per second.
+    /// Open loop: call i of <paramref name="count"/> is due at i / <paramref name="rate"/> seconds whatever the answers
+    /// before it did. The pacer sleeps between rounds (about a millisecond) and sends every call that has come due, so it
+    /// does not hold a core of its own (on two cores a spinning pacer left the engine one); a call's latency runs from
+    /// its send to the completion of its task (a synchronous continuation, so no thread-pool queueing is added). Also
+    /// reports what happened meanwhile that can make a tail: garbage collections and their pause time, and the thread
+    /// pool's growth.
     /// </summary>
-    public static (double P50, double P99, double Achieved) Paced(Func<int, Task> send, double rate, int count)
+    public static PacedResult Paced(Func<int, Task> send, double rate, int count)
     {
         var latencies = new double[count];
         var pending = new Task[count];
+        var gen0 = GC.CollectionCount(0);
+        var gen1 = GC.CollectionCount(1);
+        var gen2 = GC.CollectionCount(2);
+        var paused = GC.GetTotalPauseDuration();
+        var threads = ThreadPool.ThreadCount;
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
+        var next = 0;
+        while (next < count)
         {
-            var due = start + (long)(i / rate * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
+            var due = (int)Math.Min(count, (Stopwatch.GetTimestamp() - start) * rate / Stopwatch.Frequency + 1);
+            for (; next < due; next++)
             {
-                Thread.SpinWait(20);
+                var index = next;
+                var sent = Stopwatch.GetTimestamp();
+                pending[index] = send(index).ContinueWith(
+                    _ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
             }
 
-            var index = i;
-            var sent = Stopwatch.GetTimestamp();
-            pending[i] = send(i).ContinueWith(_ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds, TaskScheduler.Default);
+            Thread.Sleep(1);
         }
 
         Task.WaitAll(pending);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Array.Sort(latencies);
-        return (latencies[count / 2], latencies[(int)(count * 0.99)], count / elapsed);
+        return new PacedResult(
+            latencies[count / 2],
+            latencies[(int)(count * 0.99)],
+            latencies[Math.Min(count - 1, (int)(count * 0.999))],
+            count / elapsed,
+            GC.CollectionCount(0) - gen0,
+            GC.CollectionCount(1) - gen1,
+            GC.CollectionCount(2) - gen2,
+            (GC.GetTotalPauseDuration() - paused).TotalSeconds,
+            threads,
+            ThreadPool.ThreadCount);
     }
+}
+
+/// <summary>What an open-loop run measured: latency percentiles (seconds), the calls answered per second, and the collections, pause time and thread-pool threads (before, after) over the run.</summary>
+internal sealed record PacedResult(
+    double P50,
+    double P99,
+    double P999,
+    double Achieved,
+    int Gen0,
+    int Gen1,
+    int Gen2,
+    double GcPauseSeconds,
+    int ThreadsBefore,
+    int ThreadsAfter)
+{
+    /// <summary>The collections and pauses as a table cell, e.g. "12 / 3 / 0, 41 ms".</summary>
+    public string Collections => $"{Gen0} / {Gen1} / {Gen2}, {GcPauseSeconds * 1e3:F0} ms";
 }
