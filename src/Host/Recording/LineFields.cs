@@ -124,6 +124,49 @@ internal sealed class LineFields : IDisposable
         };
     }
 
+    /// <summary>An optional string; null when absent.</summary>
+    public string? String(string name, string expected)
+    {
+        if (!TryGet(name, out _))
+        {
+            return null;
+        }
+
+        return RequiredString(name, expected);
+    }
+
+    /// <summary>An optional integer of at least <paramref name="minimum"/>; null when absent.</summary>
+    public int? Integer(string name, int minimum)
+    {
+        if (!TryGet(name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= minimum)
+        {
+            return number;
+        }
+
+        throw Error(name, $"'{name}' must be an integer from {minimum} to {int.MaxValue}; found {Describe(value)}.");
+    }
+
+    /// <summary>An optional signed 64-bit integer; null when absent.</summary>
+    public long? Long(string name)
+    {
+        if (!TryGet(name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
+        {
+            return number;
+        }
+
+        throw Error(name, $"'{name}' must be an integer from {long.MinValue} to {long.MaxValue}; found {Describe(value)}.");
+    }
+
     public int? Id(string name)
     {
         if (!TryGet(name, out var value))

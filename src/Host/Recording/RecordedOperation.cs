@@ -3,7 +3,7 @@ namespace Streaming.Host.Recording;
 /// <summary>
 /// One operation of a recording (a line after the header), applied in file order to its session.
 /// A closed hierarchy: <see cref="RecordedOpen"/>, <see cref="RecordedToken"/>, <see cref="RecordedReplay"/>,
-/// <see cref="RecordedSnapshot"/>, <see cref="RecordedReset"/>, <see cref="RecordedClose"/>.
+/// <see cref="RecordedSnapshot"/>, <see cref="RecordedReset"/>, <see cref="RecordedClose"/>, <see cref="RecordedGenerate"/>.
 /// </summary>
 public abstract record RecordedOperation
 {
@@ -22,6 +22,6 @@ public abstract record RecordedOperation
     /// <summary>The operation must be refused with an error, and the session go on as if it had never been sent.</summary>
     public bool ExpectError { get; init; }
 
-    /// <summary>The operation's name in the file: open, token, replay, snapshot, reset or close.</summary>
+    /// <summary>The operation's name in the file: open, token, replay, snapshot, reset, close or generate.</summary>
     public abstract string Op { get; }
 }

@@ -11,7 +11,7 @@ namespace Streaming.Host.Recording;
 /// </summary>
 public sealed class RecordingReader : IDisposable
 {
-    private static readonly string[] Ops = ["open", "token", "replay", "snapshot", "reset", "close"];
+    private static readonly string[] Ops = ["open", "token", "replay", "snapshot", "reset", "close", "generate"];
 
     private readonly TextReader _reader;
     private readonly bool _leaveOpen;
@@ -89,6 +89,7 @@ public sealed class RecordingReader : IDisposable
             "snapshot" => Snapshot(fields, session),
             "reset" => Plain(fields, "reset", new RecordedReset(_line, session)),
             "close" => Plain(fields, "close", new RecordedClose(_line, session)),
+            "generate" => Generate(fields, session),
             _ => throw fields.Error("op", $"'op' is '{op}'; expected one of {string.Join(", ", Ops)}."),
         };
         return operation with { ExpectError = fields.Bool("expect_error") };
@@ -123,11 +124,14 @@ public sealed class RecordingReader : IDisposable
             $"the recording is empty; expected the header line {Expected}.");
         using var fields = LineFields.Parse(text, SourceName, _line);
         fields.OnlyThese("the header", "format", "model", "tolerance");
-        var format = fields.RequiredString("format", $"\"{RecordingHeader.Format}\"");
-        if (format != RecordingHeader.Format)
+        const string Formats = $"\"{RecordingHeader.Format}\" (or \"{RecordingHeader.Format1}\", which has no generate)";
+        var format = fields.RequiredString("format", Formats);
+        var version = format switch
         {
-            throw fields.Error("format", $"'format' is \"{format}\"; expected \"{RecordingHeader.Format}\" (the header line is {Expected}).");
-        }
+            RecordingHeader.Format => RecordingHeader.LatestVersion,
+            RecordingHeader.Format1 => 1,
+            _ => throw fields.Error("format", $"'format' is \"{format}\"; expected {Formats} (the header line is {Expected})."),
+        };
 
         var model = fields.RequiredString("model", "the model manifest's path, relative to the recording");
         if (model.Length == 0)
@@ -146,7 +150,7 @@ public sealed class RecordingReader : IDisposable
             throw fields.Error("tolerance", $"'tolerance' is {tolerance}; expected 0 or more.");
         }
 
-        return new RecordingHeader(model, tolerance);
+        return new RecordingHeader(model, tolerance) { Version = version };
     }
 
     private string? NextLine()
@@ -200,6 +204,68 @@ public sealed class RecordingReader : IDisposable
         fields.OnlyThese("a snapshot", "session", "op", "expect_h", "expect_c", "expect_error");
         NoExpectationsOnErrors(fields, "expect_h", "expect_c");
         return new RecordedSnapshot(_line, session, fields.Matrix("expect_h"), fields.Matrix("expect_c"));
+    }
+
+    private RecordedGenerate Generate(LineFields fields, string session)
+    {
+        if (Header.Version < 2)
+        {
+            throw fields.Error("op", $"'op' is 'generate', which format {RecordingHeader.Format1} does not have; a recording with generate operations starts with the header {{\"format\":\"{RecordingHeader.Format}\",...}}.");
+        }
+
+        fields.OnlyThese("a generate", "session", "op", "prompt_tokens", "prompt_inputs", "max_steps", "sampling", "seed", "temperature", "top_k", "top_p",
+            "stop_ids", "expect_tokens", "expect_outputs", "expect_probabilities", "expect_end", "expect_error");
+        var maxSteps = fields.Integer("max_steps", 0)
+            ?? throw fields.Error("max_steps", "'max_steps' is missing; expected the most steps to generate (an integer, 0 or more).");
+        NoExpectationsOnErrors(fields, "expect_tokens", "expect_outputs", "expect_probabilities", "expect_end");
+        var generate = new RecordedGenerate(_line, session, maxSteps)
+        {
+            PromptTokens = fields.Ids("prompt_tokens") ?? ReadOnlyMemory<int>.Empty,
+            PromptInputs = fields.Matrix("prompt_inputs"),
+            Sampling = Sampling(fields),
+            StopIds = fields.Ids("stop_ids") ?? ReadOnlyMemory<int>.Empty,
+            // A null literal would convert to an empty ReadOnlyMemory (through its conversion from an array), not to null.
+            ExpectTokens = fields.Ids("expect_tokens") is { } ids ? ids : (ReadOnlyMemory<int>?)null,
+            ExpectOutputs = fields.Matrix("expect_outputs"),
+            ExpectProbabilities = fields.Vector("expect_probabilities") is { } probabilities ? probabilities : (ReadOnlyMemory<float>?)null,
+            ExpectEnd = fields.String("expect_end", $"one of {GenerateRules.EndNames}") is { } end
+                ? GenerateRules.EndOf(end) ?? throw fields.Error("expect_end", $"'expect_end' is \"{end}\"; expected one of {GenerateRules.EndNames}.")
+                : null,
+        };
+        if (GenerateRules.Check(generate) is { } broken)
+        {
+            throw fields.Error(broken.Field, broken.Problem);
+        }
+
+        return generate;
+    }
+
+    /// <summary>Greedy unless <c>"sampling":"random"</c>, which needs a seed; the random rule's fields go with it only.</summary>
+    private static Client.SamplingRule Sampling(LineFields fields)
+    {
+        const string Expected = "\"greedy\" or \"random\"";
+        var sampling = fields.String("sampling", Expected) ?? "greedy";
+        string[] randomOnly = ["seed", "temperature", "top_k", "top_p"];
+        if (sampling == "greedy")
+        {
+            foreach (var name in randomOnly)
+            {
+                if (fields.Has(name))
+                {
+                    throw fields.Error(name, $"'{name}' goes with \"sampling\": \"random\" only; a greedy generate draws nothing.");
+                }
+            }
+
+            return Client.SamplingRule.Greedy;
+        }
+
+        if (sampling != "random")
+        {
+            throw fields.Error("sampling", $"'sampling' is \"{sampling}\"; expected {Expected}.");
+        }
+
+        var seed = fields.Long("seed") ?? throw fields.Error("seed", "a random generate needs 'seed' (an integer, the random stream's key); found none.");
+        return Client.SamplingRule.Random(seed, fields.Number("temperature") ?? 1.0, fields.Integer("top_k", 1), fields.Number("top_p") ?? 1.0);
     }
 
     private static RecordedOperation Plain(LineFields fields, string op, RecordedOperation operation)

@@ -26,6 +26,7 @@ public sealed class RecordingWriter : IDisposable
     private readonly bool _leaveOpen;
     private readonly ArrayBufferWriter<byte> _buffer = new();
     private readonly Lock _gate = new();
+    private readonly int _version;
     private bool _disposed;
 
     /// <summary>Writes <paramref name="header"/> to <paramref name="writer"/> as the first line.</summary>
@@ -43,11 +44,17 @@ public sealed class RecordingWriter : IDisposable
             throw new ArgumentException($"the tolerance is {header.Tolerance}; expected a finite number, 0 or more.", nameof(header));
         }
 
+        if (header.Version is not (1 or RecordingHeader.LatestVersion))
+        {
+            throw new ArgumentException($"the header's version is {header.Version}; expected 1 or {RecordingHeader.LatestVersion}.", nameof(header));
+        }
+
         _writer = writer;
+        _version = header.Version;
         _leaveOpen = leaveOpen;
         WriteLine(json =>
         {
-            json.WriteString("format", RecordingHeader.Format);
+            json.WriteString("format", header.FormatName);
             json.WriteString("model", header.Model);
             json.WriteNumber("tolerance", header.Tolerance);
         });
@@ -70,7 +77,8 @@ public sealed class RecordingWriter : IDisposable
     }
 
     /// <summary>Writes one operation as one line and flushes it. Its <see cref="RecordedOperation.Line"/> is ignored.</summary>
-    /// <exception cref="ArgumentException">The operation would not read back: an empty or over-long session id, or an expectation on an operation that expects an error.</exception>
+    /// <exception cref="ArgumentException">The operation would not read back: an empty or over-long session id, an expectation on an
+    /// operation that expects an error, a generate in a version 1 recording, or a generate that breaks the format's rules (its message names the field).</exception>
     public void Write(RecordedOperation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
@@ -84,6 +92,11 @@ public sealed class RecordingWriter : IDisposable
         if (operation.ExpectError && HasExpectation(operation))
         {
             throw new ArgumentException($"a {operation.Op} that expects an error cannot carry an expectation; a refused operation has no result.", nameof(operation));
+        }
+
+        if (operation is RecordedGenerate generate)
+        {
+            Check(generate);
         }
 
         WriteLine(json =>
@@ -132,8 +145,22 @@ public sealed class RecordingWriter : IDisposable
         RecordedToken token => token.Expect is not null,
         RecordedReplay replay => replay.Expect is not null,
         RecordedSnapshot snapshot => snapshot.ExpectH is not null || snapshot.ExpectC is not null,
+        RecordedGenerate generate => generate.ExpectEnd is not null || generate.ExpectTokens is not null || generate.ExpectOutputs is not null || generate.ExpectProbabilities is not null,
         _ => false,
     };
+
+    private void Check(RecordedGenerate generate)
+    {
+        if (_version < 2)
+        {
+            throw new ArgumentException($"a generate cannot go into a {RecordingHeader.Format1} recording, which has no generate; write {RecordingHeader.Format}.", nameof(generate));
+        }
+
+        if (GenerateRules.Check(generate) is { } broken)
+        {
+            throw new ArgumentException($"the generate would not read back: {broken.Problem}", nameof(generate));
+        }
+    }
 
     private static void WriteFields(Utf8JsonWriter json, RecordedOperation operation)
     {
@@ -166,13 +193,7 @@ public sealed class RecordingWriter : IDisposable
                 }
                 else
                 {
-                    json.WriteStartArray("tokens");
-                    foreach (var id in replay.Ids.Span)
-                    {
-                        json.WriteNumberValue(id);
-                    }
-
-                    json.WriteEndArray();
+                    Ids(json, "tokens", replay.Ids, always: true);
                 }
 
                 Matrix(json, "h0", replay.H0);
@@ -183,11 +204,66 @@ public sealed class RecordingWriter : IDisposable
                 Matrix(json, "expect_h", snapshot.ExpectH);
                 Matrix(json, "expect_c", snapshot.ExpectC);
                 break;
+            case RecordedGenerate generate:
+                WriteGenerate(json, generate);
+                break;
             case RecordedReset or RecordedClose:
                 break;
             default:
                 throw new ArgumentException($"{operation.GetType().Name} is not an operation of the recording format.", nameof(operation));
         }
+    }
+
+    private static void WriteGenerate(Utf8JsonWriter json, RecordedGenerate generate)
+    {
+        Ids(json, "prompt_tokens", generate.PromptTokens, always: false);
+        Matrix(json, "prompt_inputs", generate.PromptInputs);
+        json.WriteNumber("max_steps", generate.MaxSteps);
+        if (generate.Sampling is { IsGreedy: false } random)
+        {
+            json.WriteString("sampling", "random");
+            json.WriteNumber("seed", random.Seed);
+            json.WriteNumber("temperature", random.Temperature);
+            if (random.TopK is { } topK)
+            {
+                json.WriteNumber("top_k", topK);
+            }
+
+            json.WriteNumber("top_p", random.TopP);
+        }
+
+        Ids(json, "stop_ids", generate.StopIds, always: false);
+        if (generate.ExpectTokens is { } tokens)
+        {
+            Ids(json, "expect_tokens", tokens, always: true);
+        }
+
+        Matrix(json, "expect_outputs", generate.ExpectOutputs);
+        if (generate.ExpectProbabilities is { } probabilities)
+        {
+            Vector(json, "expect_probabilities", probabilities.Span);
+        }
+
+        if (generate.ExpectEnd is { } end)
+        {
+            json.WriteString("expect_end", GenerateRules.EndText(end));
+        }
+    }
+
+    private static void Ids(Utf8JsonWriter json, string name, ReadOnlyMemory<int> ids, bool always)
+    {
+        if (ids.IsEmpty && !always)
+        {
+            return;
+        }
+
+        json.WriteStartArray(name);
+        foreach (var id in ids.Span)
+        {
+            json.WriteNumberValue(id);
+        }
+
+        json.WriteEndArray();
     }
 
     private static void Matrix(Utf8JsonWriter json, string name, FloatMatrix? matrix)

@@ -164,6 +164,9 @@ public static class RecordingPlayer
             case RecordedClose close:
                 await client.CloseAsync(close.Session).ConfigureAwait(false);
                 break;
+            case RecordedGenerate generate:
+                await GeneratedSteps.PlayAsync(client, generate, comparison).ConfigureAwait(false);
+                break;
             default:
                 comparison.Mismatch($"unknown operation '{operation.Op}'");
                 break;

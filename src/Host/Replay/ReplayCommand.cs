@@ -14,7 +14,7 @@ namespace Streaming.Host.Replay;
 /// </summary>
 internal static class ReplayCommand
 {
-    private static readonly Argument<FileInfo> Recording = new("recording") { Description = "The recording (JSON Lines, rnn-recording/1)" };
+    private static readonly Argument<FileInfo> Recording = new("recording") { Description = "The recording (JSON Lines, rnn-recording/2 or /1)" };
     private static readonly Option<string?> Host = new("--host") { Description = "Server to play against (default: an in-process server)" };
     private static readonly Option<int> Port = new("--port") { Description = "Server port (with --host)", DefaultValueFactory = _ => 7700 };
     private static readonly Option<FileInfo?> Model = new("--model") { Description = "Model manifest for the in-process server (default: the recording's)" };

@@ -281,7 +281,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
         /// <summary>A generation streams its steps: each one queued by the engine's thread, taken here while it heads its session.</summary>
         private void Generate(GenerateFrame request, long charged)
         {
-            var pending = PendingReply.Streaming(request, charged);
+            var pending = PendingReply.Streaming(request, charged, recorded: _context.Options.Recorder?.Records(request.Session) == true);
             var key = (request.Session, request.Sequence);
             var stop = new CancellationTokenSource();
             if (!_generations.TryAdd(key, stop))
@@ -332,6 +332,7 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 steps.Add(step);
             }
 
+            generation.Streamed?.AddRange(steps);
             return steps;
         }
 
@@ -385,7 +386,8 @@ internal sealed class ConnectionStage : GraphStage<FlowShape<Inbound, ByteString
                 // Recorded here, in the session's order, whatever order the engine's answers came in.
                 if (ready.Request is { } request)
                 {
-                    _context.Options.Recorder?.Record(request, ready.Result!.Succeeded, ready.Result.Frames);
+                    IReadOnlyList<Frame> answer = ready.Streamed is { } steps ? [.. steps, .. ready.Result!.Frames] : ready.Result!.Frames;
+                    _context.Options.Recorder?.Record(request, ready.Result.Succeeded, answer);
                 }
             }
 

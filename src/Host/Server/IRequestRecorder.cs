@@ -9,6 +9,16 @@ namespace Streaming.Host.Server;
 /// </summary>
 public interface IRequestRecorder
 {
-    /// <summary>Records <paramref name="request"/> and the frames that answered it; <paramref name="succeeded"/> is false when the engine refused it.</summary>
+    /// <summary>
+    /// Whether requests of <paramref name="session"/> are recorded. The server asks when a Generate is read: only then does
+    /// it keep the generation's steps, which it hands to <see cref="Record"/> before the end.
+    /// </summary>
+    bool Records(string session);
+
+    /// <summary>
+    /// Records <paramref name="request"/> and the frames that answered it; <paramref name="succeeded"/> is false when the engine
+    /// refused it. For a Generate of a recorded session the frames are every GenerationStep sent, then its GenerationEnd (or
+    /// the Error that ended it).
+    /// </summary>
     void Record(SessionFrame request, bool succeeded, IReadOnlyList<Frame> reply);
 }

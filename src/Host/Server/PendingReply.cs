@@ -47,6 +47,12 @@ internal sealed class PendingReply
     /// </summary>
     public ConcurrentQueue<Frame>? Steps { get; private init; }
 
+    /// <summary>
+    /// Every step of a recorded generation handed to the outbox so far, for the recorder (kept on the stage's thread only);
+    /// null for every other request.
+    /// </summary>
+    public List<Frame>? Streamed { get; private init; }
+
     /// <summary>The reply, once the engine has answered (set on the engine's thread); null while pending.</summary>
     public Reply? Result { get; private set; }
 
@@ -65,9 +71,15 @@ internal sealed class PendingReply
         return pending;
     }
 
-    /// <summary>A generation: its steps are queued into <see cref="Steps"/> before <see cref="Follow"/> is given its work.</summary>
-    public static PendingReply Streaming(GenerateFrame request, long charged) =>
-        new(request.Session, request.Sequence, RequestKind.Generate, opens: false) { Request = request, Charged = charged, Steps = new ConcurrentQueue<Frame>() };
+    /// <summary>A generation: its steps are queued into <see cref="Steps"/> before <see cref="Follow"/> is given its work; <paramref name="recorded"/> keeps them in <see cref="Streamed"/> too.</summary>
+    public static PendingReply Streaming(GenerateFrame request, long charged, bool recorded) =>
+        new(request.Session, request.Sequence, RequestKind.Generate, opens: false)
+        {
+            Request = request,
+            Charged = charged,
+            Steps = new ConcurrentQueue<Frame>(),
+            Streamed = recorded ? [] : null,
+        };
 
     /// <summary><paramref name="ready"/> runs (on any thread) once <paramref name="work"/> completes, with its reply set.</summary>
     public void Follow(Task<Reply> work, Action<PendingReply> ready)

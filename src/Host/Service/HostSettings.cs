@@ -120,7 +120,7 @@ public sealed record HostSettings
     /// <summary>Seconds the cluster membership must be stable before unreachable nodes are downed and their sessions move (default 20).</summary>
     public int ClusterStableAfterSeconds { get; init; } = 20;
 
-    /// <summary>Folder for recordings of live traffic (rnn-recording/1), absolute or relative to the config folder; empty (the default) records nothing.</summary>
+    /// <summary>Folder for recordings of live traffic (rnn-recording/2), absolute or relative to the config folder; empty (the default) records nothing.</summary>
     public string RecordDirectory { get; init; } = "";
 
     /// <summary>The sessions to record, comma-separated: exact ids, prefixes ending in <c>*</c>, or <c>*</c> for all (default none).</summary>

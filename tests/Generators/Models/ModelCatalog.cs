@@ -42,5 +42,8 @@ internal static class ModelCatalog
 
     public static ModelDefinition GruBidirectional { get; } = Recurrent("gru-bidirectional", new(RecurrentMode.Gru, 3, 4, NumLayers: 1, Bidirectional: true), 2008);
 
+    /// <summary>A GRU whose output (hidden 4) is the size of its input: a model that generates by feeding its output back.</summary>
+    public static ModelDefinition GruLoop { get; } = Recurrent("gru-loop", new(RecurrentMode.Gru, 4, 4, NumLayers: 2), 2009);
+
     private static ModelDefinition Recurrent(string name, RecurrentSpec spec, int seed) => new(name, new ModelSpec(spec), seed);
 }

@@ -18,5 +18,7 @@ internal static class RecordingCatalog
         new("gru-bidirectional", ModelCatalog.GruBidirectional, BidirectionalScenario.Write, 3008),
         new("char-lstm", ModelCatalog.CharLstm, StandardScenario.Write, 3009),
         new("interleaved", ModelCatalog.Lstm, InterleavedScenario.Write, 3010),
+        new("char-lstm-generate", ModelCatalog.CharLstm, GenerationScenario.Write, 3011),
+        new("gru-loop-generate", ModelCatalog.GruLoop, GenerationScenario.Write, 3012),
     ];
 }

@@ -27,14 +27,17 @@ internal static class RecordingGenerator
 
                 var path = Path.Combine(directory, recording.Name + ".jsonl");
                 int operations;
+                double? margin;
                 using (var recorder = new Recorder(path, $"models/{recording.Model.Name}.json", model))
                 {
                     recording.Scenario(recorder, new InputSource(recording.Model.Spec, recording.Seed));
                     operations = recorder.Operations;
+                    margin = recorder.SmallestMargin;
                 }
 
                 Check(path, operations);
-                log.WriteLine($"{path}: {operations} operations, {new FileInfo(path).Length:N0} bytes, expectations from {model.Oracle}");
+                var generated = margin is { } m ? $"; generated ids from the float64 reference, smallest decision margin {m:E2} (at least {Recorder.MinimumMargin:E0})" : "";
+                log.WriteLine($"{path}: {operations} operations, {new FileInfo(path).Length:N0} bytes, expectations from {model.Oracle}{generated}");
             }
         }
         finally

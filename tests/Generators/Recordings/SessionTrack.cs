@@ -1,4 +1,5 @@
 using Streaming.Generators.Reference;
+using Streaming.TestSupport;
 
 namespace Streaming.Generators.Recordings;
 
@@ -39,6 +40,31 @@ internal sealed class SessionTrack
         _sinceStart.Clear();
         return result.Outputs;
     }
+
+    /// <summary>
+    /// The session in float64 (<see cref="Float64Generator"/>): from the state it last started from, past every token
+    /// sent since, each step of PyTorch's equations in float64 with nothing rounded on the way.
+    /// </summary>
+    public Float64Generator Float64()
+    {
+        var model = new Float64Generator(_model.Weights, _start.H, _start.C);
+        foreach (var step in _sinceStart)
+        {
+            if (step.Vector is { } vector)
+            {
+                model.Feed(vector.Select(v => (double)v).ToArray());
+            }
+            else
+            {
+                model.Feed(step.Id);
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>Tokens the session consumed outside a push (a generation's prompt and generated tokens): later outputs follow them.</summary>
+    public void Consumed(IEnumerable<Step> steps) => _sinceStart.AddRange(steps);
 
     public void Reset(RecurrentState zeros)
     {

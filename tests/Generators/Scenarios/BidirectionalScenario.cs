@@ -1,4 +1,5 @@
 using Streaming.Generators.Recordings;
+using Streaming.Host.Recording;
 
 namespace Streaming.Generators.Scenarios;
 
@@ -6,7 +7,7 @@ namespace Streaming.Generators.Scenarios;
 /// A bidirectional model serves whole sequences only: every token is refused (a reverse direction needs
 /// the whole sequence), while replays run from zeros, from the h0/c0 given at open, from the state a
 /// previous replay left (h_n, both directions) and from a given h0/c0; snapshots hold h_n/c_n of the last
-/// replay; reset goes back to zeros.
+/// replay; reset goes back to zeros; a generate is refused.
 /// </summary>
 internal static class BidirectionalScenario
 {
@@ -14,6 +15,8 @@ internal static class BidirectionalScenario
     {
         r.Open("a");
         r.RefusedToken("a", inputs.Next());
+        // A reverse direction needs the whole sequence: generation is refused (GenerationNotSupported).
+        r.RefusedGenerate(new RecordedGenerate(0, "a", 4));
         r.Replay("a", inputs.Sequence(5));
         r.Snapshot("a");
         r.Replay("a", inputs.Sequence(3));

@@ -8,7 +8,8 @@ namespace Streaming.Generators.Scenarios;
 /// h0/c0, interleaved tokens, snapshots, every kind of refused input each followed by a token that must
 /// come out as if the refusal had not happened, re-open and unknown session refused, replay from the
 /// current state and from a given h0/c0 with tokens continuing after it, a refused replay, reset then
-/// tokens from zeros, a replay straight after open, and close (after which the session refuses everything).
+/// tokens from zeros, a replay straight after open, a refused generate, and close (after which the session refuses
+/// everything).
 /// </summary>
 internal static class StandardScenario
 {
@@ -31,6 +32,10 @@ internal static class StandardScenario
         }
 
         r.Refused(new RecordedOpen(0, "a"));
+        // A generate: a model that cannot generate refuses it (GenerationNotSupported), one that can a temperature of 0.
+        r.RefusedGenerate(r.CanGenerate
+            ? new RecordedGenerate(0, "a", 4) { Sampling = Client.SamplingRule.Random(1, temperature: 0) }
+            : new RecordedGenerate(0, "a", 4));
         r.RefusedToken("never-opened", inputs.Next());
         r.Snapshot("a");
 

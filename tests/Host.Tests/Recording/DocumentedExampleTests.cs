@@ -25,8 +25,8 @@ public sealed class DocumentedExampleTests
         using var reader = new RecordingReader(new StringReader(Example()), "example", "/recordings");
         Assert.Equal(new RecordingHeader("models/tiny-lstm.json", 1e-4), reader.Header);
         var ops = reader.ReadToEnd();
-        Assert.Equal(15, ops.Count);
-        Assert.Equal(new[] { 6, 7, 14, 16 }, ops.Where(op => op.ExpectError).Select(op => op.Line));
+        Assert.Equal(16, ops.Count);
+        Assert.Equal(new[] { 6, 7, 14, 15, 17 }, ops.Where(op => op.ExpectError).Select(op => op.Line));
         Assert.DoesNotContain(ops, op => op.Line == 10);
         Assert.Equal(2, ((RecordedToken)ops.Single(op => op.Line == 6)).Input.Length);
         Assert.True(float.IsNaN(((RecordedToken)ops.Single(op => op.Line == 7)).Input.Span[0]));
@@ -34,5 +34,6 @@ public sealed class DocumentedExampleTests
         Assert.Equal((2, 2), (snapshot.ExpectH!.Rows, snapshot.ExpectH.Columns));
         Assert.Equal(3, ((RecordedReplay)ops.Single(op => op.Line == 11)).Steps);
         Assert.Equal(new[] { "a", "b" }, ops.Where(op => op.Op == "open").Select(op => op.Session));
+        Assert.Equal((4, 0), (((RecordedGenerate)ops.Single(op => op.Line == 14)).MaxSteps, ((RecordedGenerate)ops.Single(op => op.Line == 14)).PromptSteps));
     }
 }

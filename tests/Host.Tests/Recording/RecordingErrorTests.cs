@@ -39,9 +39,9 @@ public sealed class RecordingErrorTests
         { "{\"session\":\"a\",\"op\":\"snapshot\",\"expect\":[1]}", "expect", "unknown field 'expect' in a snapshot; expected only session, op, expect_h, expect_c, expect_error." },
         { "{\"session\":\"a\",\"op\":\"reset\",\"h0\":[[0]]}", "h0", "unknown field 'h0' in a reset; expected only session, op, expect_error." },
         { "{\"session\":\"a\",\"op\":\"close\",\"expect_error\":\"yes\"}", "expect_error", "'expect_error' must be true or false; found a string." },
-        { "{\"session\":\"a\",\"op\":\"step\"}", "op", "'op' is 'step'; expected one of open, token, replay, snapshot, reset, close." },
-        { "{\"session\":\"a\"}", "op", "'op' is missing; expected one of open, token, replay, snapshot, reset, close." },
-        { "{\"session\":\"a\",\"op\":3}", "op", "'op' must be one of open, token, replay, snapshot, reset, close; found the number 3." },
+        { "{\"session\":\"a\",\"op\":\"step\"}", "op", "'op' is 'step'; expected one of open, token, replay, snapshot, reset, close, generate." },
+        { "{\"session\":\"a\"}", "op", "'op' is missing; expected one of open, token, replay, snapshot, reset, close, generate." },
+        { "{\"session\":\"a\",\"op\":3}", "op", "'op' must be one of open, token, replay, snapshot, reset, close, generate; found the number 3." },
         { "{\"op\":\"open\"}", "session", "'session' is missing; expected a session id (a string of 1 to 128 UTF-8 bytes)." },
         { "{\"session\":7,\"op\":\"open\"}", "session", "'session' must be a session id (a string of 1 to 128 UTF-8 bytes); found the number 7." },
         { "{\"session\":\"\",\"op\":\"open\"}", "session", "'session' is 0 UTF-8 byte(s) long; expected 1 to 128." },
@@ -70,10 +70,11 @@ public sealed class RecordingErrorTests
 
     public static TheoryData<string, int, string?, string> HeaderErrors => new()
     {
-        { "", 1, null, "the recording is empty; expected the header line {\"format\":\"rnn-recording/1\"" },
+        { "", 1, null, "the recording is empty; expected the header line {\"format\":\"rnn-recording/2\"" },
         { "\n\n", 2, null, "the recording is empty" },
-        { "{\"format\":\"rnn-recording/2\",\"model\":\"m.json\"}", 1, "format", "'format' is \"rnn-recording/2\"; expected \"rnn-recording/1\"" },
-        { "{\"model\":\"m.json\"}", 1, "format", "'format' is missing; expected \"rnn-recording/1\"." },
+        { "{\"format\":\"rnn-recording/3\",\"model\":\"m.json\"}", 1, "format", "'format' is \"rnn-recording/3\"; expected \"rnn-recording/2\" (or \"rnn-recording/1\", which has no generate)" },
+        { "{\"format\":\"rnn-recording/0\",\"model\":\"m.json\"}", 1, "format", "'format' is \"rnn-recording/0\"; expected \"rnn-recording/2\"" },
+        { "{\"model\":\"m.json\"}", 1, "format", "'format' is missing; expected \"rnn-recording/2\" (or \"rnn-recording/1\", which has no generate)." },
         { "{\"format\":\"rnn-recording/1\"}", 1, "model", "'model' is missing; expected the model manifest's path, relative to the recording." },
         { "{\"format\":\"rnn-recording/1\",\"model\":\"\"}", 1, "model", "'model' is empty" },
         { "{\"format\":\"rnn-recording/1\",\"model\":[\"m\"]}", 1, "model", "'model' must be the model manifest's path, relative to the recording; found an array." },

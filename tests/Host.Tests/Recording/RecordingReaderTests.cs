@@ -17,8 +17,37 @@ public sealed class RecordingReaderTests
     [Fact]
     public void A_header_without_tolerance_takes_the_default()
     {
-        using var reader = RecordingText.Reader("{\"format\":\"rnn-recording/1\",\"model\":\"m.json\"}");
+        using var reader = RecordingText.Reader("{\"format\":\"rnn-recording/2\",\"model\":\"m.json\"}");
         Assert.Equal(RecordingHeader.DefaultTolerance, reader.Header.Tolerance);
+        Assert.Equal(2, reader.Header.Version);
+    }
+
+    [Fact]
+    public void A_version_1_recording_still_reads_every_operation_and_its_header_says_version_1()
+    {
+        using var reader = RecordingText.Reader(string.Join("\n",
+            RecordingText.Header1,
+            "{\"session\":\"a\",\"op\":\"open\"}",
+            "{\"session\":\"a\",\"op\":\"token\",\"input\":[1,2],\"expect\":[0.5]}",
+            "{\"session\":\"a\",\"op\":\"replay\",\"tokens\":[1],\"expect\":[[0.5]]}",
+            "{\"session\":\"a\",\"op\":\"snapshot\",\"expect_h\":[[1]]}",
+            "{\"session\":\"a\",\"op\":\"reset\"}",
+            "{\"session\":\"a\",\"op\":\"close\"}"));
+
+        Assert.Equal(new RecordingHeader("models/lstm.json", 1e-4) { Version = 1 }, reader.Header);
+        Assert.Equal(RecordingHeader.Format1, reader.Header.FormatName);
+        Assert.Equal(new[] { "open", "token", "replay", "snapshot", "reset", "close" }, reader.ReadToEnd().Select(op => op.Op));
+    }
+
+    [Fact]
+    public void A_generate_in_a_version_1_recording_is_refused_naming_the_op_and_the_header_it_needs()
+    {
+        using var reader = RecordingText.Reader(RecordingText.Header1 + "\n{\"session\":\"a\",\"op\":\"generate\",\"max_steps\":3}");
+
+        var error = Assert.Throws<RecordingFormatException>(() => reader.Read());
+
+        Assert.Equal((2, "op"), (error.LineNumber, error.Field));
+        Assert.Contains("'op' is 'generate', which format rnn-recording/1 does not have", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

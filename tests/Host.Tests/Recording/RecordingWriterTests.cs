@@ -133,7 +133,7 @@ public sealed class RecordingWriterTests
         ]);
         reader.Dispose();
         Assert.Equal(
-            "{\"format\":\"rnn-recording/1\",\"model\":\"m.json\",\"tolerance\":0.0001}\n" +
+            "{\"format\":\"rnn-recording/2\",\"model\":\"m.json\",\"tolerance\":0.0001}\n" +
             "{\"session\":\"a\",\"op\":\"token\",\"input\":[0.5,\"NaN\"],\"expect_error\":true}\n" +
             "{\"session\":\"ü\",\"op\":\"replay\",\"tokens\":[1,2],\"expect\":[[1],[0.1]]}\n",
             text);

@@ -1,4 +1,5 @@
 using Streaming.Cells.Backends;
+using Streaming.TestSupport;
 using Streaming.Tests.Engine;
 using Xunit.Abstractions;
 

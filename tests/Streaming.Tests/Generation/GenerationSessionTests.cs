@@ -1,6 +1,7 @@
 using Akka.Streams.Dsl;
 using Streaming.Cells.Backends;
 using Streaming.Persistence;
+using Streaming.TestSupport;
 using Streaming.Tests.Engine;
 
 namespace Streaming.Tests.Generation;

@@ -1,4 +1,5 @@
 using Streaming.Cells.Backends;
+using Streaming.TestSupport;
 
 namespace Streaming.Tests.Generation;
 

@@ -1,13 +1,14 @@
 using Streaming.Cells.Weights;
-using Streaming.TestSupport;
 
-namespace Streaming.Tests.Generation;
+namespace Streaming.TestSupport;
 
 /// <summary>
 /// The oracle of generation: PyTorch's equations in float64 (the tests' shared transcription, <see cref="Float64Cells"/>),
 /// stepped with a carried float64 state (which is the float64 bulk forward over the prompt and every generated id), and
 /// docs/generation.md's sampling applied to the float64 logits, written out a second time, independently of the engine's.
-/// It also measures each decision's margin: how far the float64 logits were from choosing another id.
+/// It also measures each decision's margin: how far the float64 logits were from choosing another id. Shared by the
+/// generation tests (tests/Streaming.Tests) and the recording generator (tests/Generators), which takes the expected
+/// ids of the shipped recordings from it. Unidirectional models only (a bidirectional one cannot generate).
 /// </summary>
 internal sealed class Float64Generator
 {
@@ -15,6 +16,7 @@ internal sealed class Float64Generator
     private readonly double[][] _h;
     private readonly double[][] _c;
 
+    /// <summary>A session at the zero state.</summary>
     public Float64Generator(ModelWeights weights)
     {
         _weights = weights;
@@ -23,14 +25,41 @@ internal sealed class Float64Generator
         _c = Enumerable.Range(0, spec.NumLayers).Select(_ => new double[spec.HiddenSize]).ToArray();
     }
 
-    /// <summary>The ids, each step's float64 logits and margin, and the smallest margin, of a generation from a fresh (zero) state.</summary>
-    public static Generated Run(ModelWeights weights, IReadOnlyList<int> prompt, int maxSteps, SamplingRule rule, IReadOnlyCollection<int>? stopIds = null)
+    /// <summary>A session at state (<paramref name="h"/>, <paramref name="c"/>): PyTorch's h_n and c_n without the batch axis, (num_layers, size) row-major; c null for zeros (or no cell state).</summary>
+    public Float64Generator(ModelWeights weights, IReadOnlyList<float> h, IReadOnlyList<float>? c)
+        : this(weights)
     {
-        var model = new Float64Generator(weights);
-        var logits = model.Head(model.TopH);
+        for (var layer = 0; layer < _h.Length; layer++)
+        {
+            for (var j = 0; j < _h[layer].Length; j++)
+            {
+                _h[layer][j] = h[layer * _h[layer].Length + j];
+            }
+
+            for (var j = 0; c is not null && j < _c[layer].Length; j++)
+            {
+                _c[layer][j] = c[layer * _c[layer].Length + j];
+            }
+        }
+    }
+
+    /// <summary>The output of the session's last step: the head on the top layer's h (or that h without a head).</summary>
+    public double[] Output => Head(TopH);
+
+    /// <summary>The ids, each step's float64 logits and margin, and the smallest margin, of a generation from a fresh (zero) state.</summary>
+    public static Generated Run(ModelWeights weights, IReadOnlyList<int> prompt, int maxSteps, SamplingRule rule, IReadOnlyCollection<int>? stopIds = null) =>
+        new Float64Generator(weights).Generate(prompt, maxSteps, rule, stopIds);
+
+    /// <summary>
+    /// A generation from this session's state, as docs/generation.md runs it: the prompt consumed, then each picked id fed
+    /// back until a stop id or <paramref name="maxSteps"/>; afterwards the session is past the prompt and every id.
+    /// </summary>
+    public Generated Generate(IReadOnlyList<int> prompt, int maxSteps, SamplingRule rule, IReadOnlyCollection<int>? stopIds = null)
+    {
+        var logits = Output;
         foreach (var id in prompt)
         {
-            logits = model.Feed(id);
+            logits = Feed(id);
         }
 
         var ids = new List<int>();
@@ -42,14 +71,33 @@ internal sealed class Float64Generator
             ids.Add(id);
             allLogits.Add(logits);
             margins.Add(margin);
-            logits = model.Feed(id);
+            logits = Feed(id);
             if (stopIds?.Contains(id) == true)
             {
                 break;
             }
         }
 
-        return new Generated(ids.ToArray(), allLogits.ToArray(), margins.ToArray(), model.State());
+        return new Generated(ids.ToArray(), allLogits.ToArray(), margins.ToArray(), State());
+    }
+
+    /// <summary>A generation of a model whose output is fed back as its next input (no ids): the prompt, then <paramref name="steps"/> outputs fed back; returns each fed-back output.</summary>
+    public double[][] GenerateVectors(IReadOnlyList<float[]> prompt, int steps)
+    {
+        var output = Output;
+        foreach (var x in prompt)
+        {
+            output = Feed(x.Select(v => (double)v).ToArray());
+        }
+
+        var fed = new double[steps][];
+        for (var t = 0; t < steps; t++)
+        {
+            fed[t] = output;
+            output = Feed(output);
+        }
+
+        return fed;
     }
 
     /// <summary>The logits before the first id (from the zero state) and after each of <paramref name="ids"/>, and the final state.</summary>
@@ -134,7 +182,12 @@ internal sealed class Float64Generator
     public double[] Feed(int id)
     {
         var dim = _weights.Spec.Embedding!.EmbeddingDim;
-        var x = _weights.Embedding!.Data.Span.Slice(id * dim, dim).ToArray().Select(f => (double)f).ToArray();
+        return Feed(_weights.Embedding!.Data.Span.Slice(id * dim, dim).ToArray().Select(f => (double)f).ToArray());
+    }
+
+    /// <summary>Consumes the input vector <paramref name="x"/> (a model without an embedding, or an id's embedding row) and returns the output after it.</summary>
+    public double[] Feed(double[] x)
+    {
         var spec = _weights.Spec.Recurrent;
         for (var layer = 0; layer < spec.NumLayers; layer++)
         {
@@ -152,12 +205,16 @@ internal sealed class Float64Generator
 
     private double[] Head(double[] x)
     {
-        var w = _weights.HeadWeight!.Data.Span;
-        var b = _weights.HeadBias!.Data.Span;
-        var logits = new double[b.Length];
+        if (_weights.HeadWeight is null)
+        {
+            return x.ToArray();
+        }
+
+        var w = _weights.HeadWeight.Data.Span;
+        var logits = new double[_weights.HeadWeight.Shape[0]];
         for (var o = 0; o < logits.Length; o++)
         {
-            double sum = b[o];
+            double sum = _weights.HeadBias is { } bias ? bias.Data.Span[o] : 0;
             for (var k = 0; k < x.Length; k++)
             {
                 sum += w[o * x.Length + k] * x[k];
