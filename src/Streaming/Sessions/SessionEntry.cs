@@ -318,6 +318,9 @@ internal sealed class SessionEntry : IElementOwner
             case Warn warn:
                 _context.Log.Warning("Session {0}: {1}", Id, warn.Message);
                 break;
+            case CheckpointFailed failed:
+                _context.CheckpointFailures.Failed(Id, failed.Why);
+                break;
             case Leave leave:
                 LeaveDirectory(leave.Refusal ?? SessionErrors.Stopped(Id, "the session left without applying it"));
                 break;

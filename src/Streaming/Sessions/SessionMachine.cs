@@ -281,7 +281,7 @@ internal static partial class SessionMachine
         {
             case SessionPhase.Open:
                 effects.Add(Count.Of(SessionCounter.CheckpointFailed));
-                effects.Add(new Warn($"the checkpoint could not be saved ({why}); the next one tries again."));
+                effects.Add(new CheckpointFailed(why));
                 return state with { Changed = true };
             case SessionPhase.Leaving when state.Leaving == LeaveReason.Shutdown:
                 effects.Add(Count.Of(SessionCounter.ShutdownSaveFailed));

@@ -209,7 +209,7 @@ public sealed class SessionMachineTests
     }
 
     [Fact]
-    public void A_failed_checkpoint_is_counted_and_warned_and_the_next_checkpoint_tries_again()
+    public void A_failed_checkpoint_is_counted_and_reported_for_the_engines_warning_and_the_next_checkpoint_tries_again()
     {
         var session = Open();
         session.Then(SessionCommand.Push.Anywhere).Then(SessionEvent.ElementDone.Operation).Then(SessionEvent.CheckpointDue.Instance)
@@ -217,7 +217,8 @@ public sealed class SessionMachineTests
 
         var failed = session.Then(new SessionEvent.SaveFailed("connection refused"));
         Assert.Equal([SessionCounter.StoreCallFailed, SessionCounter.CheckpointFailed], failed.OfType<Count>().Select(c => c.Counter));
-        Assert.Contains("connection refused", Assert.Single(failed.OfType<Warn>()).Message, StringComparison.Ordinal);
+        Assert.Equal("connection refused", Assert.Single(failed.OfType<CheckpointFailed>()).Why);
+        Assert.DoesNotContain(failed, e => e is Warn);
         Assert.IsType<SendSnapshotEffect>(session.Then(SessionEvent.CheckpointDue.Instance).Single());
     }
 
