@@ -128,8 +128,9 @@ internal sealed class SessionRegistry : UntypedActor, IWithTimers
 
     private void CompleteShutdown()
     {
-        // The last period's failures are told too.
+        // The last period's failures are told too, and what became of the saves the store refused during the shutdown.
         ReportCheckpoints();
+        SessionContext.ShutdownSaves.Report(SessionContext.Log);
         if (!_inputCompleted)
         {
             _inputCompleted = true;
