@@ -48,4 +48,6 @@ internal sealed class PendingReplay : PendingRequest
     }
 
     public override void Fail(Exception error) => _result.TrySetException(error);
+
+    public override void Cancel(CancellationToken cancellationToken) => _result.TrySetCanceled(cancellationToken);
 }

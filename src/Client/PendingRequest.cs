@@ -10,6 +10,12 @@ internal abstract class PendingRequest
 
     public abstract void Fail(Exception error);
 
+    /// <summary>The caller cancelled while the client still held the request (it was not applied).</summary>
+    public virtual void Cancel(CancellationToken cancellationToken) => Fail(new OperationCanceledException(cancellationToken));
+
+    /// <summary>The session request this answers, when it is one (pings and status requests are not).</summary>
+    public SessionRequest? Request { get; set; }
+
     public static Pending<T> Of<T>(Func<Frame, T?> complete)
         where T : class => new(complete);
 
@@ -47,5 +53,7 @@ internal abstract class PendingRequest
         }
 
         public override void Fail(Exception error) => _result.TrySetException(error);
+
+        public override void Cancel(CancellationToken cancellationToken) => _result.TrySetCanceled(cancellationToken);
     }
 }

@@ -16,8 +16,17 @@ namespace Streaming.Client;
 /// <see cref="StreamingClientException"/> carrying the server's error code; the session goes on as if it had not
 /// been sent. Thread-safe. A session may have at most <c>Welcome.Limits.MaxTokensInFlightPerSession</c> tokens and
 /// replays unanswered; the server refuses more with <see cref="ProtocolErrorCode.TooManyTokensInFlight"/>.
+/// <para>
+/// A request refused <see cref="SessionErrorCode.StoreFailed"/> (the server's store could not load, save or delete the
+/// session) is sent again, by default, with back-off, in its session's order, until the server answers it otherwise or
+/// <see cref="StoreFailedRetry.GiveUpAfter"/> passes (<see cref="StreamingClientOptions.StoreFailedRetry"/>; docs/protocol.md,
+/// "Retrying StoreFailed"). Meanwhile the session's new requests wait in the client behind the refused ones; other
+/// sessions go on. Each session method's <see cref="CancellationToken"/> withdraws a request the client still holds
+/// (waiting for a resend, or held behind one): its task is then cancelled, and it was not applied. A request on the wire
+/// cannot be withdrawn: it keeps its answer, and a StoreFailed answer is then not retried.
+/// </para>
 /// </summary>
-public sealed class StreamingClient : IAsyncDisposable
+public sealed partial class StreamingClient : IAsyncDisposable
 {
     private const int BufferBytes = 64 * 1024;
     private readonly TcpClient _tcp;
@@ -30,17 +39,20 @@ public sealed class StreamingClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
     private readonly Task _writer;
+    private readonly StoreFailedRetries? _retries;
     private StreamingClientException? _closed;
     private long _sequence;
 
-    private StreamingClient(TcpClient tcp, Stream input, Stream output, WelcomeFrame welcome)
+    private StreamingClient(TcpClient tcp, Stream input, Stream output, WelcomeFrame welcome, StreamingClientOptions options)
     {
         _tcp = tcp;
         _socket = tcp.Client;
         _input = input;
         _output = output;
         Welcome = welcome;
+        Options = options;
         _codec = new FrameCodec(welcome.Limits);
+        _retries = options.StoreFailedRetry is { } retry ? new StoreFailedRetries(retry, Transmit, Unanswered, _stop.Token) : null;
         _reader = Task.Run(ReadLoopAsync);
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -51,12 +63,31 @@ public sealed class StreamingClient : IAsyncDisposable
     /// <summary>Completes when the connection has ended (closed by either side, or failed).</summary>
     public Task Completion => _reader;
 
-    /// <summary>Connects to the server at <paramref name="host"/>:<paramref name="port"/> and does the handshake.</summary>
+    /// <summary>The options it was connected with.</summary>
+    public StreamingClientOptions Options { get; }
+
+    /// <summary>What it did about requests refused StoreFailed: resends, give-ups, and the sessions retrying now.</summary>
+    public StreamingClientStatistics Statistics => _retries?.Read() ?? new StreamingClientStatistics(0, 0, 0, 0);
+
+    /// <summary>Connects to the server at <paramref name="host"/>:<paramref name="port"/> and does the handshake, with <see cref="StreamingClientOptions.Default"/>.</summary>
     /// <exception cref="StreamingClientException">The server refused the handshake (its code says why) or closed the connection.</exception>
     /// <exception cref="SocketException">The connection could not be made.</exception>
-    public static async Task<StreamingClient> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
+    public static Task<StreamingClient> ConnectAsync(string host, int port, CancellationToken cancellationToken = default) =>
+        ConnectAsync(host, port, StreamingClientOptions.Default, cancellationToken);
+
+    /// <summary>Connects to the server at <paramref name="host"/>:<paramref name="port"/> and does the handshake.</summary>
+    /// <param name="host">The server's address or name.</param>
+    /// <param name="port">The server's TCP port.</param>
+    /// <param name="options">How the client retries StoreFailed (see <see cref="StreamingClientOptions"/>).</param>
+    /// <param name="cancellationToken">Cancels the connection and handshake.</param>
+    /// <exception cref="StreamingClientException">The server refused the handshake (its code says why) or closed the connection.</exception>
+    /// <exception cref="SocketException">The connection could not be made.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static async Task<StreamingClient> ConnectAsync(string host, int port, StreamingClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var tcp = new TcpClient { NoDelay = true };
         try
         {
@@ -68,7 +99,7 @@ public sealed class StreamingClient : IAsyncDisposable
             var first = await ReadFrameAsync(input, handshake, cancellationToken).ConfigureAwait(false);
             return first switch
             {
-                WelcomeFrame welcome => new StreamingClient(tcp, input, new BufferedStream(stream, BufferBytes), welcome),
+                WelcomeFrame welcome => new StreamingClient(tcp, input, new BufferedStream(stream, BufferBytes), welcome, options),
                 ErrorFrame error => throw StreamingClientException.From(error, connectionLost: true),
                 null => throw new StreamingClientException(0, $"the server at {host}:{port} closed the connection during the handshake.", connectionLost: true),
                 _ => throw new StreamingClientException(0, $"the server at {host}:{port} answered the Hello with a {first.Type} frame; expected Welcome.", connectionLost: true),
@@ -85,8 +116,12 @@ public sealed class StreamingClient : IAsyncDisposable
     /// <param name="session">The session id: 1 to 128 bytes of UTF-8.</param>
     /// <param name="initialState">The starting state (default null: zeros).</param>
     /// <param name="model">The model to serve it with (default empty: the server's model).</param>
-    public Task OpenAsync(string session, StartState? initialState = null, string model = "") =>
-        Send(seq => new OpenFrame(session, seq, model, initialState?.H0 ?? default, initialState?.C0 ?? default), Acknowledged(session, FrameType.Open));
+    /// <param name="cancellationToken">Withdraws the request while the client holds it (see the class's remarks).</param>
+    public Task OpenAsync(string session, StartState? initialState = null, string model = "", CancellationToken cancellationToken = default)
+    {
+        var pending = Acknowledged(session, FrameType.Open);
+        return SendSession(session, seq => new OpenFrame(session, seq, model, initialState?.H0 ?? default, initialState?.C0 ?? default), pending, pending.Task, null, cancellationToken);
+    }
 
     /// <summary>
     /// Sends one token and returns the model's output for it (its position counts the tokens consumed, this one included).
@@ -100,9 +135,12 @@ public sealed class StreamingClient : IAsyncDisposable
     /// <see cref="SessionErrorCode.DuplicateToken"/>, one beyond the session's position with
     /// <see cref="SessionErrorCode.PositionAhead"/>; <see cref="StreamingClientException.Position"/> then says the
     /// session's position (resend from there after PositionAhead). See docs/protocol.md, "Resending after a failure".
+    /// When the client resends a token with a position after a StoreFailed and the server answers that it had applied it
+    /// already, with the output it gave then, that output is this call's reply.
     /// </param>
+    /// <param name="cancellationToken">Withdraws the request while the client holds it (see the class's remarks).</param>
     /// <exception cref="ArgumentException">The position is negative, or differs from the token's <see cref="TokenInput.At"/>.</exception>
-    public Task<TokenReply> PushAsync(string session, TokenInput token, long? position = null)
+    public Task<TokenReply> PushAsync(string session, TokenInput token, long? position = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(token);
         if (position is { } p && token.At is { } at && p != at)
@@ -116,33 +154,37 @@ public sealed class StreamingClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(position), where, "a token's position is its zero-based index in the session's stream; expected 0 or more.");
         }
 
-        return Send(
+        var pending = PendingRequest.Of(frame => frame is OutputFrame output ? new TokenReply(session, output.Position + 1, output.Output) : null);
+        return SendSession(session,
             seq => token.IsId ? TokenFrame.OfId(session, seq, token.TokenId, where) : TokenFrame.OfVector(session, seq, token.Values, where),
-            PendingRequest.Of(frame => frame is OutputFrame output ? new TokenReply(session, output.Position + 1, output.Output) : null));
+            pending, pending.Task, where, cancellationToken);
     }
 
     /// <summary>The session's state after exactly the requests sent before this one.</summary>
     /// <remarks>A reply whose bytes hold no snapshot fails the task with <see cref="SessionErrorCode.MalformedSnapshot"/>.</remarks>
-    public Task<Snapshot> SnapshotAsync(string session) =>
-        Send(seq => new SnapshotRequestFrame(session, seq),
-            PendingRequest.Of(frame => frame is SnapshotReplyFrame reply ? Snapshot.FromBytes(reply.Snapshot) : null));
+    public Task<Snapshot> SnapshotAsync(string session, CancellationToken cancellationToken = default)
+    {
+        var pending = PendingRequest.Of(frame => frame is SnapshotReplyFrame reply ? Snapshot.FromBytes(reply.Snapshot) : null);
+        return SendSession(session, seq => new SnapshotRequestFrame(session, seq), pending, pending.Task, null, cancellationToken);
+    }
 
     /// <summary>Gives the session the snapshot's state and position, opening it if needed; the bytes go back unchanged.</summary>
-    public Task RestoreAsync(string session, Snapshot snapshot)
+    public Task RestoreAsync(string session, Snapshot snapshot, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return Send(seq => new RestoreFrame(session, seq, snapshot.Bytes), Acknowledged(session, FrameType.Restore));
+        var pending = Acknowledged(session, FrameType.Restore);
+        return SendSession(session, seq => new RestoreFrame(session, seq, snapshot.Bytes), pending, pending.Task, null, cancellationToken);
     }
 
     /// <summary>
     /// Runs a whole sequence in bulk mode, from <paramref name="from"/> or, when null, from the session's current state;
     /// the session's state afterwards is the final state.
     /// </summary>
-    public Task<ReplayReply> ReplayAsync(string session, IReadOnlyList<TokenInput> inputs, StartState? from = null)
+    public Task<ReplayReply> ReplayAsync(string session, IReadOnlyList<TokenInput> inputs, StartState? from = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var pending = new PendingReplay(session, inputs.Count);
-        return Send(seq => ReplayFrameOf(session, seq, inputs, from), pending, pending.Task);
+        return SendSession(session, seq => ReplayFrameOf(session, seq, inputs, from), pending, pending.Task, null, cancellationToken);
     }
 
     /// <summary>
@@ -160,11 +202,12 @@ public sealed class StreamingClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var pending = new PendingGeneration(session);
         ulong sequence = 0;
-        var sent = Send(seq =>
+        // Never held nor retried: its steps stream as they are computed, and a resend would generate them again.
+        var sent = SendSession(session, seq =>
         {
             sequence = seq;
             return GenerateFrameOf(session, seq, request);
-        }, pending, pending.End);
+        }, pending, pending.End, null, CancellationToken.None, retryable: false);
         if (sent.IsFaulted)
         {
             await sent.ConfigureAwait(false);
@@ -194,7 +237,10 @@ public sealed class StreamingClient : IAsyncDisposable
             {
                 // The consumer stopped early: stop the server's generation and drop what is still coming.
                 SendCancel(session, sequence);
-                _pending.TryRemove(sequence, out _);
+                if (_pending.TryRemove(sequence, out var dropped))
+                {
+                    Answered(dropped, applied: true);
+                }
             }
         }
     }
@@ -238,10 +284,19 @@ public sealed class StreamingClient : IAsyncDisposable
     }
 
     /// <summary>Sets the session's state to zeros and its position to 0.</summary>
-    public Task ResetAsync(string session) => Send(seq => new ResetFrame(session, seq), Acknowledged(session, FrameType.Reset));
+    public Task ResetAsync(string session, CancellationToken cancellationToken = default)
+    {
+        var pending = Acknowledged(session, FrameType.Reset);
+        return SendSession(session, seq => new ResetFrame(session, seq), pending, pending.Task, null, cancellationToken);
+    }
 
     /// <summary>Closes the session and frees its state on the server.</summary>
-    public Task CloseAsync(string session) => Send(seq => new CloseFrame(session, seq), Acknowledged(session, FrameType.Close));
+    /// <remarks>A close refused StoreFailed has closed the session on the server, but its stored copy may remain; the retry deletes it.</remarks>
+    public Task CloseAsync(string session, CancellationToken cancellationToken = default)
+    {
+        var pending = Acknowledged(session, FrameType.Close);
+        return SendSession(session, seq => new CloseFrame(session, seq), pending, pending.Task, null, cancellationToken);
+    }
 
     /// <summary>Sends a Ping and returns the round-trip time to its Pong.</summary>
     public async Task<TimeSpan> PingAsync()
@@ -317,6 +372,14 @@ public sealed class StreamingClient : IAsyncDisposable
     private Task<T> Send<T>(Func<ulong, Frame> create, PendingRequest.Pending<T> pending)
         where T : class => Send(create, pending, pending.Task);
 
+    private ulong NextSequence() => (ulong)Interlocked.Increment(ref _sequence);
+
+    private static StreamingClientException Unsendable(Exception e)
+    {
+        var code = e is ProtocolException p ? (ushort)p.Code : (ushort)SessionErrorCode.InvalidInput;
+        return new StreamingClientException(code, "the request cannot be sent: " + e.Message, null, false, e);
+    }
+
     private Task<T> Send<T>(Func<ulong, Frame> create, PendingRequest pending, Task<T> result)
     {
         if (_closed is { } closed)
@@ -324,7 +387,7 @@ public sealed class StreamingClient : IAsyncDisposable
             return Task.FromException<T>(closed);
         }
 
-        var sequence = (ulong)Interlocked.Increment(ref _sequence);
+        var sequence = NextSequence();
         byte[] bytes;
         try
         {
@@ -332,8 +395,7 @@ public sealed class StreamingClient : IAsyncDisposable
         }
         catch (Exception e) when (e is ProtocolException or ArgumentException)
         {
-            var code = e is ProtocolException p ? (ushort)p.Code : (ushort)SessionErrorCode.InvalidInput;
-            return Task.FromException<T>(new StreamingClientException(code, "the request cannot be sent: " + e.Message, null, false, e));
+            return Task.FromException<T>(Unsendable(e));
         }
 
         _pending[sequence] = pending;
@@ -383,7 +445,7 @@ public sealed class StreamingClient : IAsyncDisposable
                 switch (frame)
                 {
                     case ErrorFrame error when error.Sequence != 0 && _pending.TryRemove(error.Sequence, out var refused):
-                        refused.Fail(StreamingClientException.From(error));
+                        Refused(refused, error);
                         break;
                     case ErrorFrame error when error.EndsConnection:
                         // The server's last frame: closing our side at once lets the server close without a reset.
@@ -415,6 +477,7 @@ public sealed class StreamingClient : IAsyncDisposable
                         if (request.Accept(reply))
                         {
                             _pending.TryRemove(reply.Sequence, out _);
+                            Answered(request, applied: true);
                         }
 
                         break;
@@ -457,6 +520,7 @@ public sealed class StreamingClient : IAsyncDisposable
     {
         Interlocked.CompareExchange(ref _closed, reason, null);
         _outgoing.Writer.TryComplete();
+        _retries?.Close(_closed);
         foreach (var sequence in _pending.Keys)
         {
             if (_pending.TryRemove(sequence, out var request))

@@ -47,7 +47,13 @@ public sealed class StreamingClientException : Exception
     /// <summary>Whether the connection is gone: the request may or may not have been applied, and every later request on this client fails.</summary>
     public bool ConnectionLost { get; }
 
+    /// <summary>
+    /// How many times the client sent the request again after the server refused it StoreFailed, before this error; 0 when
+    /// it was sent once (see <see cref="StreamingClientOptions.StoreFailedRetry"/>).
+    /// </summary>
+    public int Retries { get; init; }
+
     /// <summary>The exception for a refused request.</summary>
-    internal static StreamingClientException From(ErrorFrame error, bool connectionLost = false) =>
-        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost) { Position = error.Position, Output = error.Output };
+    internal static StreamingClientException From(ErrorFrame error, bool connectionLost = false, int retries = 0) =>
+        new(error.Code, error.Message, error.Session.Length == 0 ? null : error.Session, connectionLost) { Position = error.Position, Output = error.Output, Retries = retries };
 }

@@ -13,7 +13,16 @@ namespace Client.Tests;
 public sealed partial class ServeProcess : IAsyncLifetime
 {
     private readonly StringBuilder _log = new();
+    private readonly string[] _store;
     private Process? _process;
+
+    public ServeProcess()
+        : this(["--store", "memory"])
+    {
+    }
+
+    /// <summary>A serve on the store the flags name (e.g. <c>--store postgresql --store-connection ...</c>).</summary>
+    internal ServeProcess(string[] store) => _store = store;
 
     public int Port { get; private set; }
 
@@ -30,7 +39,7 @@ public sealed partial class ServeProcess : IAsyncLifetime
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (var argument in new[] { HostAssembly, "serve", "--port", "0", "--store", "memory" })
+        foreach (var argument in new[] { HostAssembly, "serve", "--port", "0" }.Concat(_store))
         {
             info.ArgumentList.Add(argument);
         }
@@ -51,6 +60,14 @@ public sealed partial class ServeProcess : IAsyncLifetime
             return;
         }
 
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    /// <summary>Stops it with SIGTERM, as an operator does, and returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        Assert.NotNull(_process);
         if (!_process.HasExited)
         {
             using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
@@ -69,7 +86,8 @@ public sealed partial class ServeProcess : IAsyncLifetime
             }
         }
 
-        _process.Dispose();
+        await _process.WaitForExitAsync();
+        return _process.ExitCode;
     }
 
     /// <summary>The child's output so far.</summary>

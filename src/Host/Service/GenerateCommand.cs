@@ -114,7 +114,7 @@ internal static class GenerateCommand
             }
 
             var session = "generate-" + Guid.NewGuid().ToString("N");
-            await client.OpenAsync(session).ConfigureAwait(false);
+            await client.OpenAsync(session, cancellationToken: cancellation).ConfigureAwait(false);
             await output.WriteAsync(settings.Prompt).ConfigureAwait(false);
             var request = Client.GenerationRequest.Of(settings.MaxTokens, prompt) with { Sampling = settings.Sampling };
             await foreach (var step in client.GenerateAsync(session, request, cancellation).ConfigureAwait(false))
@@ -124,7 +124,8 @@ internal static class GenerateCommand
             }
 
             await output.WriteLineAsync().ConfigureAwait(false);
-            await client.CloseAsync(session).ConfigureAwait(false);
+            // Even after a cancelled generation: the session it opened is closed.
+            await client.CloseAsync(session, CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
         catch (Exception e) when (e is StreamingClientException or System.Net.Sockets.SocketException or IOException)

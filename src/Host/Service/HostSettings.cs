@@ -88,7 +88,11 @@ public sealed record HostSettings
     /// <summary>Port of the Prometheus endpoint <c>http://Host:MetricsPort/metrics</c>; 0 turns it off (default 0).</summary>
     public int MetricsPort { get; init; }
 
-    /// <summary>Seconds a graceful shutdown may take to drain connections (default 30).</summary>
+    /// <summary>
+    /// Seconds a graceful shutdown may take to drain connections (default 30), and then how long it keeps retrying the
+    /// saves the store refuses: a single node's shutdown saves, a cluster node's hand-off saves. A session still unsaved
+    /// then makes <c>serve</c> exit 3.
+    /// </summary>
     public int ShutdownSeconds { get; init; } = 30;
 
     /// <summary>Seconds between checkpoints of sessions that changed; 0 never (default 2). A crash loses at most this much.</summary>
@@ -222,6 +226,8 @@ public sealed record HostSettings
         PassivateAfter = PassivateAfterSeconds > 0 ? TimeSpan.FromSeconds(PassivateAfterSeconds) : null,
         CheckpointEvery = CheckpointSeconds > 0 ? TimeSpan.FromSeconds(CheckpointSeconds) : null,
         ExpireAfter = ExpireAfterSeconds > 0 ? TimeSpan.FromSeconds(ExpireAfterSeconds) : null,
+        // A single node retries the saves its store refuses at shutdown as long as a leaving cluster node retries its hand-offs.
+        ShutdownSaveDeadline = TimeSpan.FromSeconds(ShutdownSeconds),
     };
 
     /// <summary>The cluster node these settings describe, or null when <see cref="ClusterPort"/> is 0.</summary>

@@ -135,7 +135,7 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
             _report.Unsaved(unsaved);
             if (unsaved > 0)
             {
-                StoppedUnsaved(_log, open, unsaved);
+                StoppedUnsaved(_log, open, unsaved, _settings.ShutdownSeconds);
             }
             else
             {
@@ -180,8 +180,8 @@ internal sealed partial class StreamingService : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Left the cluster; {Sessions} session(s) were handed off, but {Unsaved} of them could not be saved into the store within {Seconds} s (ShutdownSeconds): they resume on the other nodes from their last persisted snapshot")]
     private static partial void LeftClusterUnsaved(ILogger logger, int sessions, int unsaved, int seconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Stopped; of {Sessions} open session(s), {Unsaved} could not be saved into the store: they resume from their last persisted snapshot")]
-    private static partial void StoppedUnsaved(ILogger logger, int sessions, int unsaved);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopped; of {Sessions} open session(s), {Unsaved} could not be saved into the store within {Seconds} s (ShutdownSeconds): they resume from their last persisted snapshot")]
+    private static partial void StoppedUnsaved(ILogger logger, int sessions, int unsaved, int seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped; {Sessions} open session(s) were snapshotted into the store")]
     private static partial void Stopped(ILogger logger, int sessions);

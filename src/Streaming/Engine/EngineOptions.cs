@@ -78,6 +78,16 @@ public sealed record EngineOptions
     /// </summary>
     public int KeptOutputBytes { get; init; } = 128 * 1024;
 
+    /// <summary>
+    /// How long a shutdown (<see cref="RecurrentEngine.DisposeAsync"/>) keeps trying to save a session whose save the store
+    /// refuses, counted from the start of the shutdown (default 20 s, like a shard hand-off's
+    /// <c>ShardingOptions.HandOffSaveDeadline</c>): such a session stays and is tried again, with back-off from 100 ms
+    /// doubling to 2 s, so a store that returns within it loses nothing. One still unsaved at the deadline leaves without
+    /// its state since its last persisted snapshot and is counted in <see cref="EngineStatistics.ShutdownSavesFailed"/>.
+    /// The shutdown takes that long only while the store fails. Zero tries each save once.
+    /// </summary>
+    public TimeSpan ShutdownSaveDeadline { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Slots each layer's state slab reserves up front (default 1024); slabs grow beyond it on demand.</summary>
     public int InitialSlots { get; init; } = 1024;
 
@@ -113,6 +123,7 @@ public sealed record EngineOptions
         Require(ExpireAfter is null || ExpireAfter > TimeSpan.Zero, $"ExpireAfter is {ExpireAfter}; expected null (never) or a positive duration.");
         Require(ExpireAfter is null || PassivateAfter is null || ExpireAfter > PassivateAfter, $"ExpireAfter ({ExpireAfter}) is not longer than PassivateAfter ({PassivateAfter}); expected sessions to passivate before they expire.");
         Require(InitialSlots >= 0, $"InitialSlots is {InitialSlots}; expected 0 or more.");
+        Require(ShutdownSaveDeadline >= TimeSpan.Zero, $"ShutdownSaveDeadline is {ShutdownSaveDeadline}; expected zero (each save tried once) or a positive duration.");
         Require(KeptOutputs >= 0, $"KeptOutputs is {KeptOutputs}; expected 0 (none) or more.");
         Require(KeptOutputBytes >= 0, $"KeptOutputBytes is {KeptOutputBytes}; expected 0 (none) or more.");
     }

@@ -80,7 +80,7 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
                 : PipelineStage.Of(backend, options.InitialSlots);
             var pipeline = EnginePipeline.Start(system, stages, new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));
             var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter),
-                options.KeptOutputsFor(backend.Spec.OutputSize));
+                options.KeptOutputsFor(backend.Spec.OutputSize), (long)options.ShutdownSaveDeadline.TotalMilliseconds);
             var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, backend.Spec.OutputSize, rules, options.Store ?? new InMemorySnapshotStore(),
                 new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
             var directory = new SessionDirectory(context);
@@ -307,6 +307,9 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
     /// Stops gracefully: operations already accepted finish, open sessions are snapshotted into the store,
     /// then the pipeline stops and the backend is released. Later operations fail with
     /// <see cref="EngineErrorCode.EngineStopped"/>. Calling it again waits for the same shutdown.
+    /// A save the store refuses is tried again with back-off until <see cref="EngineOptions.ShutdownSaveDeadline"/> after
+    /// the shutdown began; a session still unsaved then leaves without its state since its last persisted snapshot, and
+    /// is counted in <see cref="EngineStatistics.ShutdownSavesFailed"/>.
     /// </summary>
     public ValueTask DisposeAsync()
     {

@@ -61,6 +61,9 @@ internal sealed class EngineCounters
 
     public void CheckpointSaved() => Interlocked.Increment(ref _checkpoints);
 
+    /// <summary>Checkpoints saved so far.</summary>
+    public long CheckpointsSaved => Interlocked.Read(ref _checkpoints);
+
     public void TokensProcessed(long count) => Interlocked.Add(ref _tokens, count);
 
     public void EnteredPipeline()

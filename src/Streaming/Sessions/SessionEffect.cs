@@ -125,6 +125,18 @@ internal abstract record SessionEffect
     /// <summary>Log a warning (a store call failed; what the session does about it is in the same decision).</summary>
     public sealed record Warn(string Message) : SessionEffect;
 
+    /// <summary>
+    /// The save at shutdown failed (<paramref name="Why"/>, attempt <paramref name="Attempt"/>): tell the engine's shutdown
+    /// report, and after <paramref name="DelayMs"/> feed the session <see cref="SessionEvent.SaveRetryDue"/>.
+    /// </summary>
+    public sealed record RetrySaveAfter(long DelayMs, string Why, int Attempt) : SessionEffect;
+
+    /// <summary>The save at shutdown failed <paramref name="Attempts"/> times, the last for <paramref name="Why"/>, and the deadline has come: the session leaves unsaved.</summary>
+    public sealed record ShutdownSaveLost(string Why, int Attempts) : SessionEffect;
+
+    /// <summary>The checkpoint could not be saved (<paramref name="Why"/>): told in the engine's one line per checkpoint period, not by the session.</summary>
+    public sealed record CheckpointFailed(string Why) : SessionEffect;
+
     /// <summary>Leave the engine's directory; operations still waiting are refused with <paramref name="Refusal"/> (or a generic EngineStopped).</summary>
     public sealed record Leave(EngineException? Refusal) : SessionEffect;
 

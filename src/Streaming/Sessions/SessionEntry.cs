@@ -318,6 +318,16 @@ internal sealed class SessionEntry : IElementOwner
             case Warn warn:
                 _context.Log.Warning("Session {0}: {1}", Id, warn.Message);
                 break;
+            case CheckpointFailed failed:
+                _context.CheckpointFailures.Failed(Id, failed.Why);
+                break;
+            case RetrySaveAfter retry:
+                _context.ShutdownSaves.Retrying(_context.Log, Id, retry.Why, retry.Attempt);
+                after.RetrySaveAfterMs = retry.DelayMs;
+                break;
+            case ShutdownSaveLost lost:
+                _context.ShutdownSaves.Lost(Id, lost.Why, lost.Attempts);
+                break;
             case Leave leave:
                 LeaveDirectory(leave.Refusal ?? SessionErrors.Stopped(Id, "the session left without applying it"));
                 break;
@@ -389,6 +399,11 @@ internal sealed class SessionEntry : IElementOwner
 
     private void StoreCallEnded(SessionEvent result) => Handle(result, null, null);
 
+    // The back-off of a save refused at shutdown: the session tries again when it elapses.
+    private void RetrySaveLater(long delayMs) =>
+        Task.Delay(TimeSpan.FromMilliseconds(delayMs)).ContinueWith(
+            _ => Handle(SessionEvent.SaveRetryDue.Instance, null, null), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
     private readonly record struct InFlight(Element Element, SessionOperation? Operation, ElementRole Role);
 
     private sealed record Duplicate(SessionOperation Operation, EngineException Error, long At);
@@ -402,6 +417,7 @@ internal sealed class SessionEntry : IElementOwner
         public List<TaskCompletionSource<bool>>? Evictions;
         public bool Evicted;
         public EngineException? EvictionError;
+        public long? RetrySaveAfterMs;
 
         public readonly void Run(SessionEntry entry)
         {
@@ -437,6 +453,11 @@ internal sealed class SessionEntry : IElementOwner
             if (Store is not null)
             {
                 StoreCalls.Start(entry, Store, Saving);
+            }
+
+            if (RetrySaveAfterMs is { } delay)
+            {
+                entry.RetrySaveLater(delay);
             }
         }
     }

@@ -63,6 +63,12 @@ internal abstract record SessionEvent
     /// <summary>The save failed; the store may or may not hold it.</summary>
     public sealed record SaveFailed(string Why) : SessionEvent;
 
+    /// <summary>The back-off after a save the store refused at shutdown has elapsed: try again.</summary>
+    public sealed record SaveRetryDue : SessionEvent
+    {
+        public static SaveRetryDue Instance { get; } = new();
+    }
+
     /// <summary>The store's copy is deleted.</summary>
     public sealed record Deleted : SessionEvent
     {

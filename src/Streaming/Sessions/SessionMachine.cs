@@ -72,13 +72,14 @@ internal static partial class SessionMachine
             SessionEvent.Loaded loaded => OnLoaded(rules, state, loaded.Stored, now, ref effects),
             SessionEvent.LoadFailed failed => OnLoadFailed(state, failed.Why, ref effects),
             SessionEvent.Saved => OnSaved(sessionId, state, ref effects),
-            SessionEvent.SaveFailed failed => OnSaveFailed(sessionId, state, failed.Why, ref effects),
+            SessionEvent.SaveFailed failed => OnSaveFailed(sessionId, state, failed.Why, now, ref effects),
+            SessionEvent.SaveRetryDue => OnSaveRetryDue(state, ref effects),
             SessionEvent.Deleted => OnDeleted(state, error: null, ref effects),
             SessionEvent.DeleteFailed failed => OnDeleted(state, SessionErrors.CloseNotDeleted(sessionId, failed.Why), ref effects),
             SessionEvent.Swept => OnSwept(rules, state, now, ref effects),
             SessionEvent.CheckpointDue => OnCheckpointDue(state, ref effects),
             SessionEvent.EvictRequested => OnEvictRequested(state, ref effects),
-            SessionEvent.ShutdownRequested => StopGenerating(state with { ShutdownRequested = true }, GenerationStop.Shutdown),
+            SessionEvent.ShutdownRequested => OnShutdownRequested(rules, state, now),
             SessionEvent.DropRequested => StopGenerating(state with { DropRequested = true }, GenerationStop.Evict),
             SessionEvent.PipelineFailed failed => Fail(sessionId, state, failed.Why, ref effects),
             _ => throw new ArgumentOutOfRangeException(nameof(happened), happened, "not a session event"),
@@ -273,7 +274,7 @@ internal static partial class SessionMachine
         }
     }
 
-    private static SessionState OnSaveFailed(string sessionId, SessionState state, string why, ref EffectList effects)
+    private static SessionState OnSaveFailed(string sessionId, SessionState state, string why, long now, ref EffectList effects)
     {
         // A failed save may still have reached the store: a close must delete.
         state = state with { StoreBusy = false, Stored = true };
@@ -281,12 +282,10 @@ internal static partial class SessionMachine
         {
             case SessionPhase.Open:
                 effects.Add(Count.Of(SessionCounter.CheckpointFailed));
-                effects.Add(new Warn($"the checkpoint could not be saved ({why}); the next one tries again."));
+                effects.Add(new CheckpointFailed(why));
                 return state with { Changed = true };
             case SessionPhase.Leaving when state.Leaving == LeaveReason.Shutdown:
-                effects.Add(Count.Of(SessionCounter.ShutdownSaveFailed));
-                effects.Add(new Warn($"the snapshot taken at shutdown could not be saved ({why}); the session's state since its last save is lost."));
-                return Leave(state, SessionErrors.Stopped(sessionId, "it is shutting down"), ref effects);
+                return OnShutdownSaveFailed(sessionId, state, why, now, ref effects);
             case SessionPhase.Leaving:
                 effects.Add(new Warn($"{state.Leaving} could not save the snapshot ({why}); the session stays resident."));
                 if (state.Leaving == LeaveReason.Evict)

@@ -5,7 +5,8 @@ namespace Streaming.Sessions;
 /// <summary>
 /// The engine's clock for its sessions' lifecycles: every half <see cref="SessionRules.PassivateAfterMs"/> (or
 /// expiry time) it sweeps the entries, which passivate or expire when idle long enough, and probes the passivated
-/// sessions past their time-to-live; every checkpoint period it tells each entry to save if it changed. It also runs
+/// sessions past their time-to-live; every checkpoint period it tells each entry to save if it changed, and logs the
+/// period's failed checkpoints in one line for all sessions (<see cref="CheckpointFailures"/>). It also runs
 /// the shutdown (entries finish, save and leave; then the pipeline's input completes) and tells every entry when the
 /// pipeline failed. It decides nothing about a session: each entry's machine does.
 /// </summary>
@@ -71,6 +72,7 @@ internal sealed class SessionRegistry : UntypedActor, IWithTimers
 
                 break;
             case Checkpoint when !_stopping && !_failed:
+                ReportCheckpoints();
                 foreach (var entry in _directory.Entries)
                 {
                     entry.Checkpoint();
@@ -115,8 +117,20 @@ internal sealed class SessionRegistry : UntypedActor, IWithTimers
         _directory.Emptied.PipeTo(Self, success: () => EntriesLeft.Instance);
     }
 
+    // The checkpoints of the period that just ended: saves have come back by now, except those still in the store's hands.
+    private void ReportCheckpoints()
+    {
+        if (_checkpointEvery is { } period)
+        {
+            SessionContext.CheckpointFailures.Report(SessionContext.Log, SessionContext.Counters.CheckpointsSaved, period, SessionContext.Clock.Now);
+        }
+    }
+
     private void CompleteShutdown()
     {
+        // The last period's failures are told too, and what became of the saves the store refused during the shutdown.
+        ReportCheckpoints();
+        SessionContext.ShutdownSaves.Report(SessionContext.Log);
         if (!_inputCompleted)
         {
             _inputCompleted = true;

@@ -63,6 +63,12 @@ internal readonly record struct SessionState
     /// <summary>The engine is shutting down: once idle, the session is saved (if open) and leaves.</summary>
     public bool ShutdownRequested { get; init; }
 
+    /// <summary>When <see cref="ShutdownRequested"/>: until when a save the store refuses is tried again.</summary>
+    public long ShutdownSaveUntil { get; init; }
+
+    /// <summary>Saves the store refused while leaving for the shutdown.</summary>
+    public int ShutdownSaveAttempts { get; init; }
+
     /// <summary>The session had passivated on this engine before this entry loaded it (it counted as open already).</summary>
     public bool WasPassivated { get; init; }
 

@@ -30,6 +30,14 @@ public sealed class EngineOptionsTests
     }
 
     [Fact]
+    public async Task A_negative_shutdown_save_deadline_is_refused_by_name()
+    {
+        var options = EngineOptions.Default with { ShutdownSaveDeadline = TimeSpan.FromSeconds(-1) };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => EngineScope.StartAsync(TestModels.Lstm2, options));
+        Assert.Contains("ShutdownSaveDeadline is -00:00:01; expected zero (each save tried once) or a positive duration", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_layout_that_does_not_exist_is_refused_by_name()
     {
         var options = EngineOptions.Default with { Layout = (PipelineLayout)7 };

@@ -209,7 +209,7 @@ public sealed class SessionMachineTests
     }
 
     [Fact]
-    public void A_failed_checkpoint_is_counted_and_warned_and_the_next_checkpoint_tries_again()
+    public void A_failed_checkpoint_is_counted_and_reported_for_the_engines_warning_and_the_next_checkpoint_tries_again()
     {
         var session = Open();
         session.Then(SessionCommand.Push.Anywhere).Then(SessionEvent.ElementDone.Operation).Then(SessionEvent.CheckpointDue.Instance)
@@ -217,7 +217,8 @@ public sealed class SessionMachineTests
 
         var failed = session.Then(new SessionEvent.SaveFailed("connection refused"));
         Assert.Equal([SessionCounter.StoreCallFailed, SessionCounter.CheckpointFailed], failed.OfType<Count>().Select(c => c.Counter));
-        Assert.Contains("connection refused", Assert.Single(failed.OfType<Warn>()).Message, StringComparison.Ordinal);
+        Assert.Equal("connection refused", Assert.Single(failed.OfType<CheckpointFailed>()).Why);
+        Assert.DoesNotContain(failed, e => e is Warn);
         Assert.IsType<SendSnapshotEffect>(session.Then(SessionEvent.CheckpointDue.Instance).Single());
     }
 
@@ -404,6 +405,68 @@ public sealed class SessionMachineTests
         Assert.Same(ContinueGeneration, session.Then(SessionEvent.GenerationStepDone.More).Single());
         Assert.IsType<SaveSnapshot>(session.Then(SessionEvent.ElementDone.StoreSnapshot).Single());
         Assert.True(session.State.Generating);
+    }
+
+    [Fact]
+    public void A_save_refused_at_shutdown_is_tried_again_with_a_fresh_snapshot_after_a_back_off_and_the_session_leaves_once_saved()
+    {
+        var session = Open(Rules with { ShutdownSaveMs = 10_000 });
+        Assert.Same(SendSnapshot, session.Then(SessionEvent.ShutdownRequested.Instance).Single());
+        session.Then(SessionEvent.ElementDone.StoreSnapshot);
+
+        session.Now = 50;
+        var first = session.Then(new SessionEvent.SaveFailed("connection refused"));
+        Assert.Equal(new RetrySaveAfter(100, "connection refused", 1), first.OfType<RetrySaveAfter>().Single());
+        Assert.DoesNotContain(first, e => e is Leave or Warn || e is Count { Counter: SessionCounter.ShutdownSaveFailed });
+        Assert.Equal((SessionPhase.Leaving, true), (session.State.Phase, session.State.StoreBusy));
+
+        // Waits double: 100, 200, 400 ms...
+        Assert.Same(SendSnapshot, session.Then(SessionEvent.SaveRetryDue.Instance).Single());
+        session.Then(SessionEvent.ElementDone.StoreSnapshot);
+        Assert.Equal(200, session.Then(new SessionEvent.SaveFailed("timeout")).OfType<RetrySaveAfter>().Single().DelayMs);
+        Assert.Same(SendSnapshot, session.Then(SessionEvent.SaveRetryDue.Instance).Single());
+        Assert.IsType<SaveSnapshot>(session.Then(SessionEvent.ElementDone.StoreSnapshot).Single());
+
+        var saved = session.Then(SessionEvent.Saved.Instance);
+        Assert.IsType<Leave>(saved.Last());
+        Assert.DoesNotContain(saved, e => e is Count { Counter: SessionCounter.ShutdownSaveFailed });
+        Assert.Equal(SessionPhase.Gone, session.State.Phase);
+    }
+
+    [Fact]
+    public void A_save_at_shutdown_that_the_store_still_refuses_when_the_next_try_would_pass_the_deadline_leaves_unsaved_and_is_counted()
+    {
+        var session = Open(Rules with { ShutdownSaveMs = 1_000 });
+        session.Then(SessionEvent.ShutdownRequested.Instance).Then(SessionEvent.ElementDone.StoreSnapshot);
+        session.Now = 800;
+        session.Then(new SessionEvent.SaveFailed("timeout")).Then(SessionEvent.SaveRetryDue.Instance).Then(SessionEvent.ElementDone.StoreSnapshot);
+
+        // Refused again at 950: the next try, 200 ms later, would come after the deadline (1,000 ms after the shutdown began).
+        session.Now = 950;
+        var lost = session.Then(new SessionEvent.SaveFailed("timeout"));
+        Assert.Equal(new ShutdownSaveLost("timeout", 2), lost.OfType<ShutdownSaveLost>().Single());
+        Assert.Contains(lost, e => e is Count { Counter: SessionCounter.ShutdownSaveFailed });
+        Assert.IsType<Leave>(lost.Last());
+        Assert.Equal(EngineErrorCode.EngineStopped, ((Leave)lost.Last()).Refusal!.Code);
+
+        // Without a deadline, the first refusal is the last.
+        var once = Open();
+        once.Then(SessionEvent.ShutdownRequested.Instance).Then(SessionEvent.ElementDone.StoreSnapshot);
+        Assert.Equal(new ShutdownSaveLost("timeout", 1), once.Then(new SessionEvent.SaveFailed("timeout")).OfType<ShutdownSaveLost>().Single());
+    }
+
+    [Fact]
+    public void A_session_dropped_while_its_shutdown_save_waits_to_be_tried_again_leaves_without_saving()
+    {
+        var session = Open(Rules with { ShutdownSaveMs = 10_000 });
+        session.Then(SessionEvent.ShutdownRequested.Instance).Then(SessionEvent.ElementDone.StoreSnapshot).Then(new SessionEvent.SaveFailed("timeout"));
+        session.Then(SessionEvent.DropRequested.Instance);
+
+        var due = session.Then(SessionEvent.SaveRetryDue.Instance);
+
+        Assert.DoesNotContain(due, e => e is SendSnapshotEffect or SaveSnapshot);
+        Assert.IsType<Leave>(due.Last());
+        Assert.Equal(SessionPhase.Gone, session.State.Phase);
     }
 
     private static Machine Open(SessionRules? rules = null)
