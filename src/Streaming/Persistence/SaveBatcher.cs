@@ -14,10 +14,14 @@ namespace Streaming.Persistence;
 /// batch being written waits for that batch to end, so two transactions never write one id at once and the table
 /// keeps one row per id.
 /// </remarks>
+// A SemaphoreSlim holds nothing to dispose unless its AvailableWaitHandle is used, which this never does.
+#pragma warning disable CA1001
 internal sealed class SaveBatcher
+#pragma warning restore CA1001
 {
     private readonly Lock _lock = new();
     private readonly StoreCallLimiter _limiter;
+    private readonly SemaphoreSlim _writers;
     private readonly int _maxRows;
     private readonly long _maxBytes;
     private readonly string _store;
@@ -35,13 +39,16 @@ internal sealed class SaveBatcher
     private int _largestBatch, _inFlight, _mostInFlight;
 
     /// <param name="limiter">The store budget: each batch holds one of its connections while it is written.</param>
+    /// <param name="writers">The most batches written at once (SQLite: 1, since it writes one transaction at a time and concurrent writers only wait for each other).</param>
     /// <param name="maxRows">The most rows in one batch (1 writes each save in a transaction of its own).</param>
     /// <param name="maxBytes">The most payload bytes in one batch of more than one row.</param>
     /// <param name="store">The store, for errors.</param>
     /// <param name="write">Writes one batch in one transaction; throws when nothing was written.</param>
-    public SaveBatcher(StoreCallLimiter limiter, int maxRows, long maxBytes, string store, Func<IReadOnlyList<SnapshotRow>, Task> write)
+    public SaveBatcher(StoreCallLimiter limiter, int writers, int maxRows, long maxBytes, string store, Func<IReadOnlyList<SnapshotRow>, Task> write)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+        _writers = new SemaphoreSlim(writers, writers);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         _limiter = limiter;
         _maxRows = maxRows;
@@ -130,11 +137,13 @@ internal sealed class SaveBatcher
         return waiter.Completion.Task;
     }
 
-    // Takes a connection of the budget, then a batch of what waits, and starts writing it; again while anything waits.
+    // Takes a writer and a connection of the budget, then a batch of what waits, and starts writing it; again while
+    // anything waits. While it waits, the next batch grows.
     private async Task DispatchAsync()
     {
         while (true)
         {
+            await _writers.WaitAsync().ConfigureAwait(false);
             await _limiter.EnterAsync().ConfigureAwait(false);
             List<PendingSave>? batch;
             lock (_lock)
@@ -155,10 +164,12 @@ internal sealed class SaveBatcher
             if (batch is null)
             {
                 _limiter.Exit();
+                _writers.Release();
                 return;
             }
 
-            _ = WriteAsync(batch);
+            // Not inline: SQLite's driver writes synchronously, and the next batch should form meanwhile.
+            _ = Task.Run(() => WriteAsync(batch), CancellationToken.None);
         }
     }
 
@@ -212,13 +223,18 @@ internal sealed class SaveBatcher
         }
         finally
         {
+            lock (_lock)
+            {
+                _inFlight--;
+            }
+
             _limiter.Exit();
+            _writers.Release();
         }
 
         bool restart;
         lock (_lock)
         {
-            _inFlight--;
             var callers = 0;
             foreach (var save in batch)
             {

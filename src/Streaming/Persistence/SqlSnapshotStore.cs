@@ -73,7 +73,9 @@ public sealed class SqlSnapshotStore : ISnapshotStore
             _ => string.Empty,
         };
         var table = new SnapshotTable(settings, _payloadSerializer.Identifier, manifest);
-        _batcher = new SaveBatcher(_limiter, settings.MaxBatchRows, settings.MaxBatchBytes, settings.Describe(), table.WriteAsync);
+        // SQLite writes one transaction at a time: more batches at once would only wait for each other's lock.
+        var writers = settings.Kind == SqlStoreKind.Sqlite ? 1 : settings.MaxConnections;
+        _batcher = new SaveBatcher(_limiter, writers, settings.MaxBatchRows, settings.MaxBatchBytes, settings.Describe(), table.WriteAsync);
     }
 
     /// <summary>Where the sessions are kept, with the store budget resolved (<see cref="SqlStoreSettings.MaxConnections"/> is never 0 here).</summary>

@@ -62,6 +62,27 @@ public sealed class SaveBatcherTests
     }
 
     [Fact]
+    public async Task With_one_writer_the_next_batch_waits_for_the_one_being_written_though_connections_are_free()
+    {
+        var writer = new HeldWriter();
+        var limiter = new StoreCallLimiter(4, maxQueued: 1_000, "the test store");
+        var batcher = new SaveBatcher(limiter, writers: 1, 256, 1 << 20, "the test store", writer.WriteAsync);
+
+        var first = batcher.SaveAsync("s0", Row("s0", 1), CancellationToken.None);
+        var writing = await writer.NextAsync();
+        var others = Enumerable.Range(1, 10).Select(i => batcher.SaveAsync($"s{i}", Row($"s{i}", 1), CancellationToken.None)).ToArray();
+        Assert.Equal(10, batcher.Waiting);
+        Assert.Equal(3, limiter.Free);
+
+        writing.Commit();
+        var next = await writer.NextAsync();
+        Assert.Equal(10, next.Rows.Count);
+        next.Commit();
+        await Task.WhenAll(others.Append(first));
+        Assert.Equal((2L, 1), (batcher.Statistics.Batches, batcher.Statistics.MostInFlight));
+    }
+
+    [Fact]
     public async Task A_later_save_of_a_session_still_waiting_replaces_the_earlier_and_both_complete_with_its_commit()
     {
         var writer = new HeldWriter();
@@ -140,7 +161,7 @@ public sealed class SaveBatcherTests
     public async Task Saves_beyond_the_queue_fail_at_once_naming_the_setting_while_every_connection_is_busy()
     {
         var writer = new HeldWriter();
-        var batcher = new SaveBatcher(new StoreCallLimiter(1, maxQueued: 2, "the test store"), 256, 1 << 20, "the test store", writer.WriteAsync);
+        var batcher = new SaveBatcher(new StoreCallLimiter(1, maxQueued: 2, "the test store"), writers: 1, 256, 1 << 20, "the test store", writer.WriteAsync);
         var hold = batcher.SaveAsync("hold", Row("hold", 1), CancellationToken.None);
         var holding = await writer.NextAsync();
         var waiting = new[] { batcher.SaveAsync("a", Row("a", 1), CancellationToken.None), batcher.SaveAsync("b", Row("b", 1), CancellationToken.None) };
@@ -176,7 +197,7 @@ public sealed class SaveBatcherTests
     }
 
     private static SaveBatcher Batcher(HeldWriter writer, int connections, int maxRows = 256, long maxBytes = 1 << 20) =>
-        new(new StoreCallLimiter(connections, maxQueued: 1_000, "the test store"), maxRows, maxBytes, "the test store", writer.WriteAsync);
+        new(new StoreCallLimiter(connections, maxQueued: 1_000, "the test store"), writers: connections, maxRows, maxBytes, "the test store", writer.WriteAsync);
 
     private static SnapshotRow Row(string id, long sequenceNr, int bytes = 8, byte fill = 1) =>
         new(id, sequenceNr, 0, Enumerable.Repeat(fill, bytes).ToArray());
