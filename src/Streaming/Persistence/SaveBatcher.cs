@@ -83,7 +83,7 @@ internal sealed class SaveBatcher
 
     /// <summary>
     /// Saves <paramref name="row"/> in the next batch; the task completes when that batch has committed. It fails with
-    /// an <see cref="InvalidOperationException"/> at once when the budget's connections are busy and
+    /// an <see cref="InvalidOperationException"/> at once when the writers or the budget's connections are busy and
     /// <see cref="StoreCallLimiter.MaxQueued"/> saves wait already, or later when its batch failed (rolled back; the
     /// cause is the inner exception); it is cancelled when <paramref name="cancellationToken"/> is before the save is
     /// in a batch.
@@ -100,7 +100,8 @@ internal sealed class SaveBatcher
         bool start;
         lock (_lock)
         {
-            if (_waiting >= _limiter.MaxQueued && _limiter.Free == 0)
+            // Beyond the bound, a save that could not start at once (no writer or no connection free) is refused.
+            if (_waiting >= _limiter.MaxQueued && (_writers.CurrentCount == 0 || _limiter.Free == 0))
             {
                 return Task.FromException(new InvalidOperationException(
                     $"the session store {_store} could not save session '{sessionId}': {_limiter.MaxQueued} save(s) already wait for one of its {_limiter.Connections} connection(s) (Streaming:Store:MaxQueuedCalls); expected the database to keep up, or a larger budget (Streaming:Store:MaxConnections)."));

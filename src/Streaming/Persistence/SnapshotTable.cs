@@ -48,6 +48,13 @@ internal sealed class SnapshotTable
         var connection = Connect();
         await using (connection.ConfigureAwait(false))
         {
+            var seconds = (int)Math.Ceiling(_settings.Timeout.TotalSeconds);
+            if (connection is SqliteConnection sqlite)
+            {
+                // How long BEGIN IMMEDIATE waits for another writer's lock.
+                sqlite.DefaultTimeout = seconds;
+            }
+
             await connection.OpenAsync().ConfigureAwait(false);
             // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), so the write lock is taken up front and a busy
             // database is waited for (up to the command timeout) rather than failing the upgrade of a read lock.
@@ -58,7 +65,7 @@ internal sealed class SnapshotTable
                 await using (command.ConfigureAwait(false))
                 {
                     command.Transaction = transaction;
-                    command.CommandTimeout = (int)Math.Ceiling(_settings.Timeout.TotalSeconds);
+                    command.CommandTimeout = seconds;
                     Bind(command, rows);
                     await command.ExecuteNonQueryAsync().ConfigureAwait(false);
                 }

@@ -177,6 +177,23 @@ public sealed class SaveBatcherTests
     }
 
     [Fact]
+    public async Task The_queue_bound_holds_with_one_writer_busy_though_connections_are_free()
+    {
+        var writer = new HeldWriter();
+        var batcher = new SaveBatcher(new StoreCallLimiter(4, maxQueued: 1, "the test store"), writers: 1, 256, 1 << 20, "the test store", writer.WriteAsync);
+        var hold = batcher.SaveAsync("hold", Row("hold", 1), CancellationToken.None);
+        var holding = await writer.NextAsync();
+        var waiting = batcher.SaveAsync("a", Row("a", 1), CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SaveAsync("b", Row("b", 1), CancellationToken.None));
+
+        Assert.Contains("could not save session 'b'", refused.Message, StringComparison.Ordinal);
+        holding.Commit();
+        (await writer.NextAsync()).Commit();
+        await Task.WhenAll(hold, waiting);
+    }
+
+    [Fact]
     public async Task A_save_cancelled_while_it_waits_for_a_batch_is_not_written()
     {
         var writer = new HeldWriter();
