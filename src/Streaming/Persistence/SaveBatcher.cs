@@ -1,10 +1,10 @@
 namespace Streaming.Persistence;
 
 /// <summary>
-/// Group commit for saves: saves that arrive while the store budget's connections are busy wait here and go together
-/// into the next batch, one transaction on one connection (the writer). When a connection is free a batch starts at
-/// once with what is waiting (so a lone save is not delayed); while batches are being written the next one forms
-/// behind them. A batch holds at most <c>maxRows</c> rows and, unless it is a single row, at most <c>maxBytes</c> of
+/// Group commit for saves: saves that arrive while every writer (or every connection of the store budget) is busy wait
+/// here and go together into the next batch, one transaction on one connection. When a writer and a connection are
+/// free a batch starts at once with what is waiting (so a lone save is not delayed); while batches are being written
+/// the next one forms behind them. A batch holds at most <c>maxRows</c> rows and, unless it is a single row, at most <c>maxBytes</c> of
 /// payload. Each caller's task completes when the transaction holding its row commits, or fails, with every other
 /// caller of that batch, when it does not.
 /// </summary>
@@ -27,14 +27,13 @@ internal sealed class SaveBatcher
     private readonly string _store;
     private readonly Func<IReadOnlyList<SnapshotRow>, Task> _write;
 
+    // Everything below is guarded by _lock.
     // Saves not yet in a batch, in arrival order, and the same saves by persistence id (to merge a later save of one).
     private readonly Queue<PendingSave> _queue = new();
     private readonly Dictionary<string, PendingSave> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _writing = new(StringComparer.Ordinal);
     private int _waiting;
     private bool _dispatching;
-
-    // Under _lock.
     private long _batches, _rows, _saves, _failedBatches, _failedSaves;
     private int _largestBatch, _inFlight, _mostInFlight;
 
@@ -48,8 +47,8 @@ internal sealed class SaveBatcher
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
-        _writers = new SemaphoreSlim(writers, writers);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _writers = new SemaphoreSlim(writers, writers);
         _limiter = limiter;
         _maxRows = maxRows;
         _maxBytes = maxBytes;
@@ -222,20 +221,11 @@ internal sealed class SaveBatcher
         {
             failure = e;
         }
-        finally
-        {
-            lock (_lock)
-            {
-                _inFlight--;
-            }
-
-            _limiter.Exit();
-            _writers.Release();
-        }
 
         bool restart;
         lock (_lock)
         {
+            _inFlight--;
             var callers = 0;
             foreach (var save in batch)
             {
@@ -261,6 +251,9 @@ internal sealed class SaveBatcher
             _dispatching |= restart;
         }
 
+        // After the bookkeeping, so a dispatcher that takes this connection sees this batch's ids free.
+        _limiter.Exit();
+        _writers.Release();
         if (restart)
         {
             _ = Task.Run(DispatchAsync, CancellationToken.None);
