@@ -3,50 +3,89 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Event;
 using Akka.Persistence;
+using Akka.Serialization;
+using Akka.Util;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Streaming.Persistence;
 
 /// <summary>
-/// An <see cref="ISnapshotStore"/> in a SQL database (SQLite or PostgreSQL) through Akka.Persistence's snapshot-store
-/// plugin of Akka.Persistence.Sql. Each session is a snapshot whose payload is <see cref="StoredSession.ToBytes"/>,
-/// under a persistence id made of the model identity (name and weights hash) and the session id, so another model or
-/// weights version never resumes another's sessions. Every save gets a sequence number above any this store has seen
-/// for the session (at load or save) and above the clock's ticks, so the latest save wins even when engines of a
-/// cluster save one session one after another; older snapshots of the session are deleted after each save, so the
-/// table keeps about one row per session. Safe to call concurrently for different sessions; calls for one session must
-/// not overlap (an engine never overlaps them), since a save's clean-up of older rows and a delete are separate
-/// database calls.
+/// An <see cref="ISnapshotStore"/> in a SQL database (SQLite or PostgreSQL), in the table of Akka.Persistence.Sql's
+/// snapshot-store plugin. Each session is a snapshot whose payload is <see cref="StoredSession.ToBytes"/>, under a
+/// persistence id made of the model identity (name and weights hash) and the session id, so another model or weights
+/// version never resumes another's sessions. Every save gets a sequence number above any this store has seen for the
+/// session (at load or save) and above the clock's ticks, so the latest save wins even when engines of a cluster save
+/// one session one after another; older rows of the session are deleted in the same transaction, so the table keeps
+/// one row per session. Safe to call concurrently; saves of one session may overlap (the one called last wins), but a
+/// delete must not overlap a save of the same session (an engine never overlaps them), or the save may land after it.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Loads and deletes go through the plugin (its actor answers <c>LoadSnapshot</c> and <c>DeleteSnapshots</c>). Saves
+/// do not: they are batched (<see cref="SaveBatcher"/>). Saves that wait for a connection of the store budget go
+/// together into one transaction (<see cref="SnapshotTable"/>: one multi-row upsert, one delete of the older rows), at
+/// most <see cref="SqlStoreSettings.MaxBatchRows"/> rows and <see cref="SqlStoreSettings.MaxBatchBytes"/> bytes, each
+/// batch holding one connection of the budget; every caller completes when its batch commits, or fails with the others
+/// of its batch, none of them written, when it does not.
+/// </para>
+/// <para>
+/// Why writes go around the plugin: its snapshot store has no batch API. Each <c>SaveSnapshot</c> is one transaction
+/// (an insert-or-replace of one row) and the clean-up of older rows another, so checkpoints cost connections in
+/// proportion to sessions, and 10,000 sessions every 2 s would need more connections than a database grants a node.
+/// The alternatives: raising the budget (the opposite of bounding connections); the plugin's journal, which does batch
+/// writes but is an event log in another table, so checkpoints would become events to delete again and rows already
+/// stored would no longer load; linq2db with the plugin's row mapping, which the plugin builds inside its own
+/// connection factory and does not expose (and whose bulk copy cannot upsert). Writing the plugin's table ourselves
+/// keeps the plugin as the owner of the schema (it creates the table) and the reader of every row (rows written by
+/// older versions of this store, which saved through it, load as before); what it costs is a dependency on the table's
+/// layout (six columns, the primary key, the serializer id and manifest of a byte[] payload), which the tests pin by
+/// loading batched rows through the plugin and comparing them with a row the plugin wrote, and saves do not pass the
+/// plugin's circuit breaker (a failing batch fails once for all its sessions instead).
+/// </para>
+/// </remarks>
 public sealed class SqlSnapshotStore : ISnapshotStore
 {
     private static readonly Lock ConfigLock = new();
-    private readonly ActorSystem _system;
     private readonly IActorRef _plugin;
     private readonly string _modelKey;
     private readonly ConcurrentDictionary<string, long> _sequenceNumbers = new(StringComparer.Ordinal);
-
     private readonly StoreCallLimiter _limiter;
+    private readonly Serializer _payloadSerializer;
+    private readonly SaveBatcher _batcher;
 
     private SqlSnapshotStore(ActorSystem system, SqlStoreSettings settings, ModelIdentity model, string pluginId, IActorRef plugin)
     {
-        _system = system;
         _limiter = new StoreCallLimiter(settings.MaxConnections, settings.MaxQueuedCalls, settings.Describe());
         Settings = settings;
         Model = model;
         PluginId = pluginId;
         _plugin = plugin;
         _modelKey = ModelKey(model);
+        // What the plugin records for a byte[] snapshot (its ByteArrayLongSnapshotSerializer), so that it reads the
+        // batches' rows as its own: Akka's byte-array serializer, id 4, with no manifest.
+        _payloadSerializer = system.Serialization.FindSerializerForType(typeof(byte[]));
+        var manifest = _payloadSerializer switch
+        {
+            SerializerWithStringManifest named => named.Manifest(Array.Empty<byte>()),
+            { IncludeManifest: true } => typeof(byte[]).TypeQualifiedName(),
+            _ => string.Empty,
+        };
+        var table = new SnapshotTable(settings, _payloadSerializer.Identifier, manifest);
+        // SQLite writes one transaction at a time: more batches at once would only wait for each other's lock.
+        var writers = settings.Kind == SqlStoreKind.Sqlite ? 1 : settings.MaxConnections;
+        _batcher = new SaveBatcher(_limiter, writers, settings.MaxBatchRows, settings.MaxBatchBytes, settings.Describe(), table.WriteAsync);
     }
 
     /// <summary>Where the sessions are kept, with the store budget resolved (<see cref="SqlStoreSettings.MaxConnections"/> is never 0 here).</summary>
     public SqlStoreSettings Settings { get; }
 
-    /// <summary>Store calls waiting now for a connection of the budget.</summary>
-    public int CallsWaiting => _limiter.Waiting;
+    /// <summary>Store calls waiting now for a connection of the budget (loads and deletes), or for a batch (saves).</summary>
+    public int CallsWaiting => _limiter.Waiting + _batcher.Waiting;
+
+    /// <summary>What the batched saves have done since the store opened: batches (transactions), rows, failures.</summary>
+    public SaveBatchStatistics SaveBatches => _batcher.Statistics;
 
     /// <summary>The model whose sessions this store keeps.</summary>
     public ModelIdentity Model { get; }
@@ -105,44 +144,19 @@ public sealed class SqlSnapshotStore : ISnapshotStore
     }
 
     /// <inheritdoc />
-    public async Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The save waits for the next batch (<see cref="SaveBatches"/>) and completes when that batch's transaction has
+    /// committed; when it fails, every save in it fails with an <see cref="InvalidOperationException"/> naming the
+    /// store, the session and the cause, and none of them is written.
+    /// </remarks>
+    public Task SaveAsync(string sessionId, StoredSession stored, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var persistenceId = PersistenceIdOf(sessionId);
-        var ticks = DateTime.UtcNow.Ticks;
-        var sequenceNr = _sequenceNumbers.AddOrUpdate(persistenceId, ticks, (_, known) => Math.Max(known + 1, ticks));
-        var metadata = new SnapshotMetadata(persistenceId, sequenceNr, DateTime.UtcNow);
-        // The save and its clean-up hold one connection of the budget between them.
-        await _limiter.RunAsync(() => SaveAndCleanUpAsync(sessionId, persistenceId, sequenceNr, metadata, stored, cancellationToken), "save", sessionId, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<bool> SaveAndCleanUpAsync(string sessionId, string persistenceId, long sequenceNr, SnapshotMetadata metadata, StoredSession stored, CancellationToken cancellationToken)
-    {
-        switch (await AskAsync(new SaveSnapshot(metadata, stored.ToBytes()), "save", sessionId, cancellationToken).ConfigureAwait(false))
-        {
-            case SaveSnapshotSuccess:
-                break;
-            case SaveSnapshotFailure failure:
-                throw Failed("save", sessionId, failure.Cause);
-            case var other:
-                throw Unexpected("save", sessionId, other);
-        }
-
-        // Keep one row per session: the older snapshots are no longer needed. A failure here leaves extra rows that
-        // the next save removes; the save itself succeeded.
-        var older = new SnapshotSelectionCriteria(sequenceNr - 1);
-        switch (await AskAsync(new DeleteSnapshots(persistenceId, older), "delete older snapshots of", sessionId, cancellationToken).ConfigureAwait(false))
-        {
-            case DeleteSnapshotsSuccess:
-                break;
-            case DeleteSnapshotsFailure failure:
-                _system.Log.Warning("{0}: could not delete older snapshots of session '{1}': {2}", Settings.Describe(), sessionId, failure.Cause.Message);
-                break;
-            case var other:
-                throw Unexpected("delete older snapshots of", sessionId, other);
-        }
-
-        return true;
+        var now = DateTime.UtcNow.Ticks;
+        var sequenceNr = _sequenceNumbers.AddOrUpdate(persistenceId, now, (_, known) => Math.Max(known + 1, now));
+        var row = new SnapshotRow(persistenceId, sequenceNr, now, _payloadSerializer.ToBinary(stored.ToBytes()));
+        return _batcher.SaveAsync(sessionId, row, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -63,6 +63,15 @@ public sealed partial record SqlStoreSettings
     /// <summary>Calls that may wait for a connection of the budget (default 65,536); one more fails at once rather than queueing without bound.</summary>
     public int MaxQueuedCalls { get; init; } = 65_536;
 
+    /// <summary>
+    /// The most sessions one batch of saves writes (default 256): saves that wait for a connection of the budget are
+    /// written together, one transaction per batch. 1 writes each save in a transaction of its own.
+    /// </summary>
+    public int MaxBatchRows { get; init; } = 256;
+
+    /// <summary>The most payload bytes one batch of saves writes (default 4 MiB); a single save larger than this is written alone.</summary>
+    public long MaxBatchBytes { get; init; } = 4L << 20;
+
     /// <summary>The nodes sharing the database (default 1), for the derived <see cref="MaxConnections"/>: each takes its share of <c>max_connections</c>.</summary>
     public int Nodes { get; init; } = 1;
 
@@ -183,6 +192,8 @@ public sealed partial record SqlStoreSettings
         Require(BreakerResetTimeout > TimeSpan.Zero, $"the circuit breaker's reset timeout is {BreakerResetTimeout}; expected a positive duration.");
         Require(MaxConnections >= 0, $"the store budget (MaxConnections) is {MaxConnections}; expected 0 (derived from the database) or a positive number of connections.");
         Require(MaxQueuedCalls >= 0, $"MaxQueuedCalls is {MaxQueuedCalls}; expected 0 or more calls waiting for a connection.");
+        Require(MaxBatchRows is >= 1 and <= SnapshotTable.MaxRowsPerStatement, $"MaxBatchRows is {MaxBatchRows}; expected 1 to {SnapshotTable.MaxRowsPerStatement} sessions per batch.");
+        Require(MaxBatchBytes >= 1, $"MaxBatchBytes is {MaxBatchBytes}; expected a positive number of bytes.");
         Require(Nodes >= 1, $"Nodes is {Nodes}; expected the number of nodes sharing the database, 1 or more.");
         if (Kind == SqlStoreKind.Sqlite)
         {

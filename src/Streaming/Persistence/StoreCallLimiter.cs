@@ -21,6 +21,19 @@ internal sealed class StoreCallLimiter(int connections, int maxQueued, string st
     /// <summary>Calls waiting for a connection now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
+    /// <summary>Connections of the budget free now.</summary>
+    public int Free => _slots.CurrentCount;
+
+    /// <summary>
+    /// Waits for a connection of the budget, in order with every other call, and holds it until <see cref="Exit"/>.
+    /// Not counted against <see cref="MaxQueued"/>: for a caller that bounds its own queue (the save batcher, one
+    /// waiter standing for many saves).
+    /// </summary>
+    public Task EnterAsync() => _slots.WaitAsync(CancellationToken.None);
+
+    /// <summary>Gives back the connection taken by <see cref="EnterAsync"/>.</summary>
+    public void Exit() => _slots.Release();
+
     /// <summary>Runs <paramref name="call"/> once a connection of the budget is free.</summary>
     /// <exception cref="InvalidOperationException"><see cref="MaxQueued"/> calls are waiting already.</exception>
     public async Task<T> RunAsync<T>(Func<Task<T>> call, string operation, string sessionId, CancellationToken cancellationToken)

@@ -87,6 +87,40 @@ public sealed class PostgreSqlStoreTests : SqlStoreContract
         }
     }
 
+    [Fact]
+    public async Task Saves_waiting_for_a_table_that_is_renamed_away_all_fail_and_nothing_of_them_is_written()
+    {
+        var store = await OpenAsync(Model(1), settings: Settings with { MaxConnections = 1 });
+        await store.SaveAsync("kept", Stored(1, 1));
+        var ids = Enumerable.Range(0, 30).Select(i => $"w{i}").Append("kept").ToArray();
+        Task[] saves;
+        await using (var hold = await TableHold.StartAsync(Settings))
+        {
+            // The first batch waits for the table with the only connection, the others queue behind it; then the
+            // table goes, as in an outage.
+            saves = ids.Select(id => store.SaveAsync(id, Stored(1, 2))).ToArray();
+            await hold.ExecuteAsync($"ALTER TABLE {StoreDatabases.Table(Settings)} RENAME TO {Settings.TableName}_away");
+            await hold.CommitAsync();
+        }
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => saves[i]);
+            Assert.Contains($"could not save session '{ids[i]}'", e.Message, StringComparison.Ordinal);
+            Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(31, store.SaveBatches.FailedSaves);
+        Assert.Equal(1, await StoreDatabases.ScalarAsync(Settings, $"SELECT COUNT(*) FROM {Settings.SchemaName}.{Settings.TableName}_away"));
+        await StoreDatabases.ScalarAsync(Settings, $"ALTER TABLE {Settings.SchemaName}.{Settings.TableName}_away RENAME TO {Settings.TableName}; SELECT 0");
+        Assert.Equal(1, (await store.LoadAsync("kept"))!.Snapshot!.Position);
+        Assert.Null(await store.LoadAsync("w0"));
+
+        // Nothing of the store is broken: the next saves land.
+        await Task.WhenAll(ids.Select(id => store.SaveAsync(id, Stored(1, 3))));
+        Assert.Equal(ids.Length, await StoreDatabases.RowsAsync(Settings));
+    }
+
     private static async Task<long?> PositionAsync(SqlSnapshotStore store, string sessionId)
     {
         try

@@ -10,7 +10,7 @@ namespace Streaming.Tests.Persistence;
 /// (<see cref="PostgreSqlStoreTests"/>). Each test has a database of its own (a SQLite file, or a PostgreSQL schema),
 /// so tests and test classes never see each other's sessions.
 /// </summary>
-public abstract class SqlStoreContract : IAsyncLifetime
+public abstract partial class SqlStoreContract : IAsyncLifetime
 {
     private readonly List<ActorSystem> _systems = [];
 
@@ -296,8 +296,8 @@ public abstract class SqlStoreContract : IAsyncLifetime
         Assert.Throws<ArgumentException>(() => Settings.ToHocon("bad plugin id"));
     }
 
-    protected async Task<SqlSnapshotStore> OpenAsync(ModelIdentity model, ActorSystem? system = null) =>
-        await SqlSnapshotStore.OpenAsync(system ?? NewSystem(), Settings, model);
+    protected async Task<SqlSnapshotStore> OpenAsync(ModelIdentity model, ActorSystem? system = null, SqlStoreSettings? settings = null) =>
+        await SqlSnapshotStore.OpenAsync(system ?? NewSystem(), settings ?? Settings, model);
 
     protected ActorSystem NewSystem()
     {

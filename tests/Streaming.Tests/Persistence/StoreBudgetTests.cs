@@ -54,6 +54,16 @@ public sealed class StoreBudgetTests
         Assert.Contains(expected, Assert.Throws<ArgumentException>(settings.Validate).Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, 1, "MaxBatchRows is 0; expected 1 to 8000")]
+    [InlineData(8_001, 1, "MaxBatchRows is 8001; expected 1 to 8000")]
+    [InlineData(1, 0, "MaxBatchBytes is 0")]
+    public void Bad_batch_bounds_name_what_is_wrong(int rows, long bytes, string expected)
+    {
+        var settings = SqlStoreSettings.Sqlite("x.db") with { MaxBatchRows = rows, MaxBatchBytes = bytes };
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(settings.Validate).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_pool_of_a_postgresql_store_is_sized_to_its_budget()
     {

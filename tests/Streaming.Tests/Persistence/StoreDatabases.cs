@@ -55,9 +55,15 @@ internal static class StoreDatabases
         }
     }
 
+    /// <summary>The store's table, qualified by its schema on PostgreSQL.</summary>
+    public static string Table(SqlStoreSettings settings) => (settings.SchemaName is null ? "" : settings.SchemaName + ".") + settings.TableName;
+
     /// <summary>Rows in the store's table.</summary>
-    public static Task<long> RowsAsync(SqlStoreSettings settings) =>
-        ScalarAsync(settings, $"SELECT COUNT(*) FROM {(settings.SchemaName is null ? "" : settings.SchemaName + ".")}{settings.TableName}");
+    public static Task<long> RowsAsync(SqlStoreSettings settings) => ScalarAsync(settings, $"SELECT COUNT(*) FROM {Table(settings)}");
+
+    /// <summary>Rows in the store's table for one persistence id.</summary>
+    public static Task<long> RowsAsync(SqlStoreSettings settings, string persistenceId) =>
+        ScalarAsync(settings, $"SELECT COUNT(*) FROM {Table(settings)} WHERE persistence_id = '{persistenceId.Replace("'", "''", StringComparison.Ordinal)}'");
 
     /// <summary>Drops what a test created: its schema (PostgreSQL) or its file (SQLite).</summary>
     public static async Task DropAsync(SqlStoreSettings settings)
