@@ -29,6 +29,20 @@ var scenarios = new Dictionary<string, Func<bool, string>>(StringComparer.Ordina
     ["generate"] = GenerateScenario.Run,
     ["soak"] = SoakScenario.Run,
 };
+var usage = $"usage: dotnet run -c Release --project tests/Benchmarks -- [scenario...] [--quick] [--duration=SECONDS]\n" +
+    $"scenarios: {string.Join(", ", scenarios.Keys)} (every one but soak when none is named; soak runs 10 minutes, 2 with --quick)";
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+
+if (args.FirstOrDefault(a => a.StartsWith('-') && a != "--quick" && !a.StartsWith("--duration=", StringComparison.Ordinal)) is { } unknown)
+{
+    Console.Error.WriteLine($"unknown option '{unknown}'\n{usage}");
+    return 2;
+}
+
 if (names.Count == 0)
 {
     names.AddRange(scenarios.Keys.Where(name => name != "soak"));
