@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Net.Sockets;
 using Streaming.Client.Protocol;
+using Streaming.TestSupport;
 
 namespace Host.Tests.Server;
 
@@ -47,19 +47,13 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>The next frame, or null when the server has closed the connection.</summary>
     public async Task<Frame?> ReadAsync()
     {
-        var prefix = new byte[4];
         try
         {
-            if (await _stream.ReadAtLeastAsync(prefix, 4, throwOnEndOfStream: false) < 4)
+            if (await FrameReading.ReadFrameAsync(_stream, _codec) is not { } decoded)
             {
                 return null;
             }
 
-            var length = _codec.PeekFrameLength(new ReadOnlySequence<byte>(prefix))!.Value;
-            var frame = new byte[length];
-            prefix.CopyTo(frame, 0);
-            await _stream.ReadExactlyAsync(frame.AsMemory(4));
-            var decoded = _codec.Decode(frame);
             if (decoded is ErrorFrame { EndsConnection: true } && ClosesAfterLastFrame && _tcp.Client.Connected)
             {
                 // The server's last frame: close our side as a well-behaved client does, so the server closes at once.

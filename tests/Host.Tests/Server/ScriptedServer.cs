@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Streaming.Client.Protocol;
+using Streaming.TestSupport;
 
 namespace Host.Tests.Server;
 
@@ -64,17 +64,5 @@ internal sealed class ScriptedServer : IAsyncDisposable
     }
 
     /// <summary>The next frame, or null when the client has closed the connection.</summary>
-    private static async Task<Frame?> ReadAsync(NetworkStream stream)
-    {
-        var prefix = new byte[4];
-        if (await stream.ReadAtLeastAsync(prefix, 4, throwOnEndOfStream: false) < 4)
-        {
-            return null;
-        }
-
-        var frame = new byte[Codec.PeekFrameLength(new ReadOnlySequence<byte>(prefix))!.Value];
-        prefix.CopyTo(frame, 0);
-        await stream.ReadExactlyAsync(frame.AsMemory(4));
-        return Codec.Decode(frame);
-    }
+    private static Task<Frame?> ReadAsync(NetworkStream stream) => FrameReading.ReadFrameAsync(stream, Codec);
 }
