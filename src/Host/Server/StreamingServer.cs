@@ -45,7 +45,7 @@ public sealed class StreamingServer : IAsyncDisposable
     private int _refusing;
     private bool _atLimit;
 
-    private StreamingServer(ServerOptions options, Socket listener, ConnectionContextFactory contexts, IMaterializer materializer, ServerCounters counters, ILogger logger)
+    private StreamingServer(ServerOptions options, int maxConnections, Socket listener, ConnectionContextFactory contexts, IMaterializer materializer, ServerCounters counters, ILogger logger)
     {
         _options = options;
         _listener = listener;
@@ -54,7 +54,7 @@ public sealed class StreamingServer : IAsyncDisposable
         _counters = counters;
         _logger = logger;
         Endpoint = (IPEndPoint)listener.LocalEndPoint!;
-        _maxConnections = options.EffectiveMaxConnections;
+        _maxConnections = maxConnections;
         _refusal = contexts.Codec.Encode(new ErrorFrame("", 0, (ushort)ProtocolErrorCode.TooManyConnections,
             $"the server holds {_maxConnections} connection(s), as many as it allows; this one is refused and closed. Retry later, or share a connection: one carries many sessions."));
     }
@@ -93,11 +93,15 @@ public sealed class StreamingServer : IAsyncDisposable
         var codec = new FrameCodec(options.Limits);
         var counters = new ServerCounters();
         var contexts = new ConnectionContextFactory(sessions, new RequestDispatcher(sessions, codec, logger), codec, options, counters, new PendingBytes(codec, sessions.Spec), logger, probes);
-        var server = new StreamingServer(options, listener, contexts, system.Materializer(namePrefix: "tcp-server"), counters, logger);
+        // The descriptors are read once: the limit and its log line say the same.
+        var descriptorLimit = DescriptorLimit.Soft();
+        var openDescriptors = DescriptorLimit.Open();
+        var maxConnections = ServerOptions.ConnectionLimit(options.MaxConnections, descriptorLimit, openDescriptors ?? 0);
+        var server = new StreamingServer(options, maxConnections, listener, contexts, system.Materializer(namePrefix: "tcp-server"), counters, logger);
         server._accepting = server.AcceptAsync();
         logger.Listening(server.Endpoint, sessions.Model);
-        var descriptors = DescriptorLimit.Soft()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
-        var open = DescriptorLimit.Open()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
+        var descriptors = descriptorLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
+        var open = openDescriptors?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
         if (options.MaxConnections is not { } configured)
         {
             logger.ConnectionLimit(server.MaxConnections, $"derived from the descriptor limit {descriptors} with {open} open");
