@@ -20,7 +20,7 @@ internal sealed class SessionEntry : IElementOwner
     private readonly SessionDirectory _directory;
     private readonly SessionContext _context;
     // Elements in the pipeline in the order written (the pipeline keeps a session's order), with their callers.
-    private readonly Queue<InFlight> _inFlight = new();
+    private InFlightQueue _inFlight;
     private Queue<SessionOperation>? _waiting;
     private CloseOperation? _closing;
     private List<TaskCompletionSource<bool>>? _evictions;
@@ -76,7 +76,15 @@ internal sealed class SessionEntry : IElementOwner
     }
 
     /// <summary>The registry's sweep: passivate or expire the session if it has been idle long enough.</summary>
-    public void Sweep() => Handle(SessionEvent.Swept.Instance, null, null);
+    public void Sweep()
+    {
+        lock (_gate)
+        {
+            _inFlight.TrimIfEmpty();
+        }
+
+        Handle(SessionEvent.Swept.Instance, null, null);
+    }
 
     /// <summary>Checkpoint time: save the session if it changed.</summary>
     public void Checkpoint() => Handle(SessionEvent.CheckpointDue.Instance, null, null);
@@ -332,7 +340,7 @@ internal sealed class SessionEntry : IElementOwner
                 LeaveDirectory(leave.Refusal ?? SessionErrors.Stopped(Id, "the session left without applying it"));
                 break;
             case FailAll fail:
-                foreach (var inFlight in _inFlight)
+                foreach (var inFlight in _inFlight.ToArray())
                 {
                     inFlight.Operation?.Fail(fail.Error);
                 }
@@ -405,6 +413,56 @@ internal sealed class SessionEntry : IElementOwner
             _ => Handle(SessionEvent.SaveRetryDue.Instance, null, null), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
     private readonly record struct InFlight(Element Element, SessionOperation? Operation, ElementRole Role);
+
+    /// <summary>
+    /// A queue that holds its first item inline: most sessions have one element in flight at a time, and then keep no
+    /// queue at all (an idle session's bytes count at scale). A session with several in flight gets a queue for the rest,
+    /// which the sweep lets go once the session is idle.
+    /// </summary>
+    private struct InFlightQueue
+    {
+        private InFlight _first;
+        private Queue<InFlight>? _rest;
+
+        public int Count { get; private set; }
+
+        public void Enqueue(InFlight item)
+        {
+            if (Count == 0)
+            {
+                _first = item;
+            }
+            else
+            {
+                (_rest ??= new Queue<InFlight>()).Enqueue(item);
+            }
+
+            Count++;
+        }
+
+        public InFlight Dequeue()
+        {
+            if (Count == 0)
+            {
+                throw new InvalidOperationException("no element of the session is in flight.");
+            }
+
+            var head = _first;
+            Count--;
+            _first = Count > 0 ? _rest!.Dequeue() : default;
+            return head;
+        }
+
+        public void TrimIfEmpty()
+        {
+            if (Count == 0)
+            {
+                _rest = null;
+            }
+        }
+
+        public readonly InFlight[] ToArray() => Count == 0 ? [] : [_first, .. _rest ?? new Queue<InFlight>()];
+    }
 
     private sealed record Duplicate(SessionOperation Operation, EngineException Error, long At);
 
