@@ -27,6 +27,8 @@ internal static class OverheadScenario
         text.AppendLine();
         text.AppendLine("| backend | layout | tokens/s | wall us per token | CPU us per token (process, all threads) | cores busy | bytes allocated per token (process) | mean batch (per stage) | target |");
         text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        var breakdown = new StringBuilder();
+        using var sampler = new AllocationSampler();
         foreach (var (backend, layout) in new[] { BackendOptions.Managed, BackendOptions.TorchCpu }
             .SelectMany(b => new[] { (b, PipelineLayout.PerLayer), (b, PipelineLayout.Fused) }))
         {
@@ -41,6 +43,16 @@ internal static class OverheadScenario
                 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens);
                 var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(tokens * Sessions);
+                // What those bytes are: three more runs under the allocation sampler.
+                sampler.Clear();
+                sampler.Start();
+                for (var i = 0; i < 3; i++)
+                {
+                    PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens);
+                }
+
+                sampler.Stop();
+                breakdown.AppendLine($"| {backend.Kind} | {layout} | {string.Join("; ", sampler.Top(8, 3.0 * tokens * Sessions).Select(p => $"{p.Type} {p.BytesPerUnit:F0}"))} |");
                 var before = engine.Statistics;
                 var runs = quick ? 3 : 5;
                 var (seconds, cpu, busy) = Measure.MedianSecondsAndCpu(() => PipelineScenario.PushAll(engine, ids, inputs, spec.InputSize, tokens), runs);
@@ -57,6 +69,13 @@ internal static class OverheadScenario
             }
         }
 
+        text.AppendLine();
+        text.AppendLine("Where the bytes go: the types allocated most, in bytes per token, sampled by the runtime's allocation ticks (one every");
+        text.AppendLine("~100 KB; an estimate, the small ones are noise):");
+        text.AppendLine();
+        text.AppendLine("| backend | layout | types, bytes per token |");
+        text.AppendLine("| --- | --- | --- |");
+        text.Append(breakdown);
         return text.ToString();
     }
 }
