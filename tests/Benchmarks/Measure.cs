@@ -97,7 +97,10 @@ internal static class Measure
     public static PacedResult Paced(Func<int, Task> send, double rate, int count)
     {
         var latencies = new double[count];
-        var pending = new Task[count];
+        // Nothing of an answered call is kept but its latency: holding every reply until the end (as a list of the tasks
+        // would) made each collection promote megabytes that a server lets go at once, and the pauses grew with it.
+        var remaining = count;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
@@ -112,8 +115,15 @@ internal static class Measure
             {
                 var index = next;
                 var sent = Stopwatch.GetTimestamp();
-                pending[index] = send(index).ContinueWith(
-                    _ => latencies[index] = Stopwatch.GetElapsedTime(sent).TotalSeconds,
+                send(index).ContinueWith(
+                    task =>
+                    {
+                        latencies[index] = task.IsCompletedSuccessfully ? Stopwatch.GetElapsedTime(sent).TotalSeconds : double.NaN;
+                        if (Interlocked.Decrement(ref remaining) == 0)
+                        {
+                            done.SetResult();
+                        }
+                    },
                     CancellationToken.None,
                     TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
@@ -122,7 +132,12 @@ internal static class Measure
             Thread.Sleep(1);
         }
 
-        Task.WaitAll(pending);
+        done.Task.GetAwaiter().GetResult();
+        if (latencies.Count(double.IsNaN) is var failed and > 0)
+        {
+            throw new InvalidOperationException($"{failed} of {count} paced calls failed.");
+        }
+
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Array.Sort(latencies);
         return new PacedResult(
