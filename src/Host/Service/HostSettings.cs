@@ -41,10 +41,11 @@ public sealed record HostSettings
     public KernelWidth KernelWidth { get; init; } = KernelWidth.Auto;
 
     /// <summary>
-    /// How the engine lays the model over pipeline stages: PerLayer (default: a stage per layer and one for the head,
-    /// computing consecutive batches at once) or Fused (one stage steps the whole stack per batch with every core).
+    /// How the engine lays the model over pipeline stages: Auto (default: Fused for the Managed backend, PerLayer for
+    /// Torch, as measured in docs/benchmarks.md), PerLayer (a stage per layer and one for the head, computing consecutive
+    /// batches at once) or Fused (one stage steps the whole stack per batch with every core).
     /// </summary>
-    public PipelineLayout PipelineLayout { get; init; } = PipelineLayout.PerLayer;
+    public PipelineLayout PipelineLayout { get; init; } = PipelineLayout.Auto;
 
     /// <summary>Most elements one stage computes at once (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;

@@ -17,10 +17,10 @@ public sealed record EngineOptions
     public BackendOptions Backend { get; init; } = BackendOptions.Managed;
 
     /// <summary>
-    /// How the pipeline lays the model out over stages (default <see cref="PipelineLayout.PerLayer"/>): a stage per
-    /// layer, or one stage for the whole stack.
+    /// How the pipeline lays the model out over stages (default <see cref="PipelineLayout.Auto"/>: the layout measured
+    /// better for the backend): a stage per layer, or one stage for the whole stack.
     /// </summary>
-    public PipelineLayout Layout { get; init; } = PipelineLayout.PerLayer;
+    public PipelineLayout Layout { get; init; } = PipelineLayout.Auto;
 
     /// <summary>The most elements one stage computes in one batch (default 1024).</summary>
     public int MaxBatchSize { get; init; } = 1024;
@@ -103,9 +103,16 @@ public sealed record EngineOptions
     /// </summary>
     internal BackendOptions ResolveBackend(int layers, int processors)
     {
-        var computing = Layout == PipelineLayout.Fused ? 1 : Math.Max(1, layers);
+        var computing = ResolveLayout() == PipelineLayout.Fused ? 1 : Math.Max(1, layers);
         return Backend.Threads > 0 ? Backend : Backend with { Threads = Math.Max(1, processors / computing) };
     }
+
+    /// <summary>The layout the engine runs: <see cref="Layout"/>, with Auto resolved for the backend (Managed: Fused; Torch: PerLayer).</summary>
+    internal PipelineLayout ResolveLayout() => Layout switch
+    {
+        PipelineLayout.Auto => Backend.Kind == Cells.Backends.BackendKind.Managed ? PipelineLayout.Fused : PipelineLayout.PerLayer,
+        _ => Layout,
+    };
 
     /// <summary>How many outputs of <paramref name="outputSize"/> floats a session keeps: <see cref="KeptOutputs"/>, within <see cref="KeptOutputBytes"/>.</summary>
     public int KeptOutputsFor(int outputSize) => (int)Math.Min(KeptOutputs, KeptOutputBytes / (4L * Math.Max(1, outputSize)));
@@ -114,7 +121,7 @@ public sealed record EngineOptions
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Backend, nameof(Backend));
-        Require(Enum.IsDefined(Layout), $"Layout is {(int)Layout}; expected PerLayer or Fused.");
+        Require(Enum.IsDefined(Layout), $"Layout is {(int)Layout}; expected PerLayer, Fused or Auto.");
         Require(MaxBatchSize >= 1, $"MaxBatchSize is {MaxBatchSize}; expected 1 or more.");
         Require(BatchWait >= TimeSpan.Zero, $"BatchWait is {BatchWait}; expected zero or a positive duration.");
         Require(MaxInFlightPerSession >= 1, $"MaxInFlightPerSession is {MaxInFlightPerSession}; expected 1 or more.");

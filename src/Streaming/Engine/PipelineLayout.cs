@@ -14,4 +14,11 @@ public enum PipelineLayout
     /// next batch forms while it computes. Fewer hand-offs per token, and no stage waits for another.
     /// </summary>
     Fused,
+
+    /// <summary>
+    /// The layout measured better for the backend (docs/benchmarks.md): <see cref="Fused"/> for the Managed backend, which
+    /// ran faster, with a shorter tail and less work a token that way; <see cref="PerLayer"/> for Torch, whose throughput
+    /// is higher with a stage per layer.
+    /// </summary>
+    Auto,
 }

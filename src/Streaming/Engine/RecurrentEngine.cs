@@ -75,7 +75,7 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
         try
         {
             var counters = new EngineCounters();
-            var stages = options.Layout == PipelineLayout.Fused
+            var stages = options.ResolveLayout() == PipelineLayout.Fused
                 ? PipelineStage.Fused(backend, options.InitialSlots)
                 : PipelineStage.Of(backend, options.InitialSlots);
             var pipeline = EnginePipeline.Start(system, stages, new BatchSettings(options.MaxBatchSize, options.MaxBatchSize, options.BatchWait));

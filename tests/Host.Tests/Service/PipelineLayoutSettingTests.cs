@@ -10,16 +10,17 @@ public sealed class PipelineLayoutSettingTests
     private static readonly string ConfigDirectory = Path.Combine(AppContext.BaseDirectory, "config");
 
     [Fact]
-    public void By_default_and_as_shipped_each_layer_has_its_stage()
+    public void By_default_and_as_shipped_the_layout_is_chosen_for_the_backend()
     {
-        Assert.Equal(PipelineLayout.PerLayer, Read().ToEngineOptions().Layout);
+        Assert.Equal(PipelineLayout.Auto, Read().ToEngineOptions().Layout);
         var shipped = HostSettings.From(new ConfigurationBuilder().AddJsonFile(Path.Combine(ConfigDirectory, "appsettings.json")).Build(), ConfigDirectory);
-        Assert.Equal(PipelineLayout.PerLayer, shipped.PipelineLayout);
+        Assert.Equal(PipelineLayout.Auto, shipped.PipelineLayout);
     }
 
     [Theory]
     [InlineData("fused", PipelineLayout.Fused)]
     [InlineData("PERLAYER", PipelineLayout.PerLayer)]
+    [InlineData("auto", PipelineLayout.Auto)]
     public void A_layout_is_read_in_any_case_and_reaches_the_engine_options(string value, PipelineLayout expected)
     {
         Assert.Equal(expected, Read(("PipelineLayout", value)).ToEngineOptions().Layout);
@@ -32,7 +33,7 @@ public sealed class PipelineLayoutSettingTests
     public void An_unknown_layout_is_refused_with_the_choices(string value)
     {
         var refused = Assert.Throws<InvalidOperationException>(() => Read(("PipelineLayout", value)));
-        Assert.Contains($"Streaming:PipelineLayout is '{value}'; expected PerLayer or Fused", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"Streaming:PipelineLayout is '{value}'; expected PerLayer, Fused or Auto", refused.Message, StringComparison.Ordinal);
     }
 
     private static HostSettings Read(params (string Key, string Value)[] values)

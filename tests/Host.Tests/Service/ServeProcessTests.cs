@@ -85,9 +85,10 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Contains("streaming_tokens_total 5", metrics, StringComparison.Ordinal);
         Assert.Contains("streaming_sessions_open 1", metrics, StringComparison.Ordinal);
         Assert.Contains("streaming_errors_total{code=\"1\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Matches(@"streaming_stage_elements_total\{stage=""layer 0""\} [1-9]", metrics);
-        Assert.Contains("streaming_stage_busy_seconds_total{stage=\"head\"}", metrics, StringComparison.Ordinal);
-        Assert.Matches(@"streaming_stage_queue_wait_seconds_total\{stage=""layer 1""\} [0-9.eE+-]*[1-9]", metrics);
+        // The default model on the default (Managed) backend: the Auto layout runs the whole stack in one stage.
+        Assert.Matches(@"streaming_stage_elements_total\{stage=""stack""\} [1-9]", metrics);
+        Assert.Contains("streaming_stage_busy_seconds_total{stage=\"stack\"}", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"streaming_stage_queue_wait_seconds_total\{stage=""stack""\} [0-9.eE+-]*[1-9]", metrics);
         // The kernel check's verdict: each path tried, the chosen one flagged, none rejected on a correct machine's Managed kernels.
         Assert.Matches(@"streaming_kernel_max_error\{layer=""0"",role=""step"",path=""(vector512|vector256|scalar)"",chosen=""1"",rejected=""0""\} [0-9.eE+-]+", metrics);
         Assert.Matches(@"streaming_kernel_max_error\{layer=""head"",role=""head"",path=""[a-z0-9]+"",chosen=""1"",rejected=""0""\}", metrics);

@@ -14,7 +14,7 @@ public sealed class EngineOptionsTests
     {
         foreach (var backend in new[] { BackendOptions.Managed, BackendOptions.TorchCpu })
         {
-            var resolved = (EngineOptions.Default with { Backend = backend }).ResolveBackend(layers, processors);
+            var resolved = (EngineOptions.Default with { Backend = backend, Layout = PipelineLayout.PerLayer }).ResolveBackend(layers, processors);
             Assert.Equal(expected, resolved.Threads);
             Assert.Equal(backend.Kind, resolved.Kind);
         }
@@ -42,7 +42,21 @@ public sealed class EngineOptionsTests
     {
         var options = EngineOptions.Default with { Layout = (PipelineLayout)7 };
         var error = await Assert.ThrowsAsync<ArgumentException>(() => EngineScope.StartAsync(TestModels.Lstm2, options));
-        Assert.Contains("Layout is 7; expected PerLayer or Fused", error.Message);
+        Assert.Contains("Layout is 7; expected PerLayer, Fused or Auto", error.Message);
+    }
+
+    [Theory]
+    [InlineData(BackendKind.Managed, PipelineLayout.Auto, PipelineLayout.Fused)]
+    [InlineData(BackendKind.Torch, PipelineLayout.Auto, PipelineLayout.PerLayer)]
+    [InlineData(BackendKind.Managed, PipelineLayout.PerLayer, PipelineLayout.PerLayer)]
+    [InlineData(BackendKind.Torch, PipelineLayout.Fused, PipelineLayout.Fused)]
+    public void The_automatic_layout_is_fused_on_managed_and_per_layer_on_torch_and_a_named_one_is_kept(BackendKind backend, PipelineLayout asked, PipelineLayout expected)
+    {
+        var options = EngineOptions.Default with { Backend = new BackendOptions(backend), Layout = asked };
+        Assert.Equal(PipelineLayout.Auto, EngineOptions.Default.Layout);
+        Assert.Equal(expected, options.ResolveLayout());
+        // Threads follow the layout run: every core for the one fused stage, a share each for the layer stages.
+        Assert.Equal(expected == PipelineLayout.Fused ? 2 : 1, options.ResolveBackend(layers: 2, processors: 2).Threads);
     }
 
     [Fact]
