@@ -30,7 +30,10 @@ internal sealed partial class ServeChild : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts <c>serve --port 0 --store-connection <paramref name="storeFile"/></c> with metrics on, and waits until it listens.</summary>
-    public static async Task<ServeChild> StartAsync(string storeFile)
+    public static Task<ServeChild> StartAsync(string storeFile) => StartAsync(["--store-connection", storeFile]);
+
+    /// <summary>Starts <c>serve --port 0</c> with <paramref name="arguments"/>, <paramref name="environment"/> and metrics on, and waits until it listens.</summary>
+    public static async Task<ServeChild> StartAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var metricsPort = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -39,12 +42,16 @@ internal sealed partial class ServeChild : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Streaming.Host.dll"), "serve", "--port", "0", "--store-connection", storeFile })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Streaming.Host.dll"), "serve", "--port", "0" }.Concat(arguments))
         {
             info.ArgumentList.Add(argument);
         }
 
         info.Environment["STREAMING_METRICSPORT"] = metricsPort.ToString(CultureInfo.InvariantCulture);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var child = new ServeChild(new Process { StartInfo = info }, metricsPort);
         child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
         child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
@@ -61,6 +68,19 @@ internal sealed partial class ServeChild : IAsyncDisposable
         var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return 1024 * long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
+
+    /// <summary>CPU time the child has used so far, every thread (utime + stime from /proc/&lt;pid&gt;/stat).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    // sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
+    private const int ClockTicksPerSecond = 100;
 
     /// <summary>Open file descriptors (sockets included), from /proc/&lt;pid&gt;/fd.</summary>
     public int OpenDescriptors() => Directory.EnumerateFileSystemEntries($"/proc/{Pid}/fd").Count();

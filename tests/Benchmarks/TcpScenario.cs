@@ -1,14 +1,20 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Akka.Actor;
 using Streaming.Cells.Backends;
+using Streaming.Cells.Weights;
 using Streaming.Client;
-using Streaming.Host.Server;
 
 namespace Streaming.Benchmarks;
 
 /// <summary>
-/// TCP end to end on loopback: 8 client connections multiplex 1024 sessions at workload W, each session
-/// pushing its tokens one after another, against libtorch's bulk nn.LSTM over the same tensors in the same run.
+/// TCP end to end on loopback: <c>serve</c> in a child process (workload W, the in-memory store, its default engine
+/// settings), 8 client connections from this process multiplexing 1024 sessions, each pushing its tokens one after
+/// another; against the same traffic through an engine in this process with the same settings, in the same run. Serve
+/// runs twice: without checkpoints, as the in-process engine (which has no store), and with its default checkpoint
+/// every 2 s. The two sides' CPU time is read apart (this process; the child's /proc/&lt;pid&gt;/stat), so the cores
+/// each used show. Then the latency over TCP at half the TCP peak, paced open-loop.
 /// </summary>
 internal static class TcpScenario
 {
@@ -21,29 +27,63 @@ internal static class TcpScenario
         var tokens = quick ? 16 : 64;
         var weights = Workloads.Weights(spec, seed: 1);
         var inputs = Workloads.Values(new Random(2), tokens * Sessions * spec.InputSize);
-        var bulkRate = tokens * Sessions / PipelineScenario.LibtorchBulkSeconds(spec, inputs, tokens, quick ? 3 : 5);
-        var text = new StringBuilder();
-        text.AppendLine($"### TCP end to end: {Connections} connections, {Sessions} sessions x {tokens} tokens, workload W, loopback");
-        text.AppendLine();
-        text.AppendLine("| measure | tokens/s | vs libtorch bulk | target |");
-        text.AppendLine("| --- | ---: | ---: | --- |");
-        text.AppendLine($"| libtorch bulk nn.LSTM | {bulkRate:N0} | 1.00 | reference |");
-        foreach (var backend in new[] { BackendOptions.TorchCpu, BackendOptions.Managed })
+        var folder = Directory.CreateTempSubdirectory("tcp-bench-");
+        try
         {
-            var rate = Measure(weights, backend, inputs, spec.InputSize, tokens, quick);
-            text.AppendLine($"| engine over TCP, {backend.Kind} backend | {rate:N0} | {rate / bulkRate:F2} | {(backend.Kind == BackendKind.Torch ? ">= 0.5" : "(for comparison)")} |");
-        }
+            var manifest = WriteModel(folder.FullName, weights);
+            var text = new StringBuilder();
+            text.AppendLine($"### TCP end to end: serve in a child process, {Connections} connections from this one, {Sessions} sessions x {tokens} tokens, workload W, loopback");
+            text.AppendLine();
+            text.AppendLine("| backend | serve's checkpoints | in-process engine tokens/s | over TCP tokens/s | TCP / in-process | cores: serve + client | p50 / p99 / p99.9 at half the TCP peak | targets |");
+            text.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
+            foreach (var backend in new[] { BackendOptions.TorchCpu, BackendOptions.Managed })
+            {
+                var inProcess = InProcess(weights, backend, inputs, spec.InputSize, tokens, quick);
+                foreach (var checkpoints in new[] { "0", "2" })
+                {
+                    var tcp = OverTcp(manifest, backend, checkpoints, inputs, spec.InputSize, tokens, quick);
+                    text.AppendLine($"| {backend.Kind} | {(checkpoints == "0" ? "off" : $"every {checkpoints} s")} | {inProcess:N0} | {tcp.Rate:N0} | {tcp.Rate / inProcess:F2} | {tcp.ServeCores:F2} + {tcp.ClientCores:F2} | " +
+                                    $"{tcp.Latency.P50 * 1e3:F2} / {tcp.Latency.P99 * 1e3:F2} / {tcp.Latency.P999 * 1e3:F2} ms ({tcp.Latency.Achieved:N0} tokens/s; {tcp.Latency.Collections} in the client) | " +
+                                    ">= 0.8 of in-process; p99 <= 10 ms |");
+                }
+            }
 
-        return text.ToString();
+            text.AppendLine();
+            text.AppendLine("Cores: CPU time over wall time during the timed runs, every thread, of serve (child) and of this process (the clients).");
+            return text.ToString();
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
-    private static double Measure(Cells.Weights.ModelWeights weights, BackendOptions backend, float[] inputs, int inputSize, int tokens, bool quick)
+    private static double InProcess(ModelWeights weights, BackendOptions backend, float[] inputs, int inputSize, int tokens, bool quick)
     {
         using var system = ActorSystem.Create("tcp-bench", PipelineScenario.Quiet);
         var engine = RecurrentEngine.StartAsync(system, ModelIdentity.Of("W", weights), weights, EngineOptions.Default with { Backend = backend }).GetAwaiter().GetResult();
-        var server = StreamingServer.StartAsync(system, engine, ServerOptions.Default with { Port = 0 }).GetAwaiter().GetResult();
+        try
+        {
+            var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
+            Task.WhenAll(ids.Select(id => engine.OpenAsync(id))).GetAwaiter().GetResult();
+            Measure.WarmUp(() => PipelineScenario.PushAll(engine, ids, inputs, inputSize, Math.Min(tokens, 8)), TimeSpan.FromSeconds(quick ? 1 : 3));
+            return tokens * Sessions / Measure.MedianSeconds(() => PipelineScenario.PushAll(engine, ids, inputs, inputSize, tokens), quick ? 1 : 3, warmup: 0);
+        }
+        finally
+        {
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            system.Terminate().Wait();
+        }
+    }
+
+    private static (double Rate, double ServeCores, double ClientCores, PacedResult Latency) OverTcp(
+        string manifest, BackendOptions backend, string checkpointSeconds, float[] inputs, int inputSize, int tokens, bool quick)
+    {
+        var serve = ServeChild.StartAsync(
+            ["--model", manifest, "--backend", backend.Kind.ToString(), "--store", "memory"],
+            new Dictionary<string, string> { ["STREAMING_CHECKPOINTSECONDS"] = checkpointSeconds }).GetAwaiter().GetResult();
         var clients = Enumerable.Range(0, Connections)
-            .Select(_ => StreamingClient.ConnectAsync("127.0.0.1", server.Endpoint.Port).GetAwaiter().GetResult()).ToArray();
+            .Select(_ => StreamingClient.ConnectAsync("127.0.0.1", serve.Port).GetAwaiter().GetResult()).ToArray();
         try
         {
             var ids = Enumerable.Range(0, Sessions).Select(i => $"s{i}").ToArray();
@@ -57,10 +97,29 @@ internal static class TcpScenario
                 }
             })).GetAwaiter().GetResult();
 
-            // One untimed pass warms the JIT, the slabs, the connections and libtorch's kernels.
-            PushAll(Math.Min(tokens, 8));
-            var seconds = Benchmarks.Measure.MedianSeconds(() => PushAll(tokens), quick ? 1 : 3, warmup: 0);
-            return tokens * Sessions / seconds;
+            Measure.WarmUp(() => PushAll(Math.Min(tokens, 8)), TimeSpan.FromSeconds(quick ? 1 : 3));
+            using var self = Process.GetCurrentProcess();
+            var clientBefore = self.TotalProcessorTime;
+            var serveBefore = serve.CpuTime();
+            var wall = Stopwatch.StartNew();
+            var seconds = Measure.MedianSeconds(() => PushAll(tokens), quick ? 1 : 3, warmup: 0);
+            var elapsed = wall.Elapsed.TotalSeconds;
+            self.Refresh();
+            var clientCores = (self.TotalProcessorTime - clientBefore).TotalSeconds / elapsed;
+            var serveCores = (serve.CpuTime() - serveBefore).TotalSeconds / elapsed;
+            var rate = tokens * Sessions / seconds;
+
+            var steps = tokens;
+            var latency = Measure.Paced(
+                i =>
+                {
+                    var s = i % Sessions;
+                    var t = i / Sessions % steps;
+                    return clients[s % Connections].PushAsync(ids[s], TokenInput.Vector(inputs.AsMemory((t * Sessions + s) * inputSize, inputSize)));
+                },
+                rate / 2,
+                (int)(rate / 2 * (quick ? 1.5 : 4)));
+            return (rate, serveCores, clientCores, latency);
         }
         finally
         {
@@ -69,9 +128,23 @@ internal static class TcpScenario
                 client.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
-            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            system.Terminate().Wait();
+            serve.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    // The model as serve loads it: a manifest beside its safetensors.
+    private static string WriteModel(string folder, ModelWeights weights)
+    {
+        var r = weights.Spec.Recurrent;
+        Safetensors.Write(Path.Combine(folder, "w.safetensors"), weights.ToTensors());
+        var manifest = Path.Combine(folder, "w.json");
+        File.WriteAllText(manifest, string.Create(CultureInfo.InvariantCulture, $$"""
+            {
+              "name": "W",
+              "weights": "w.safetensors",
+              "recurrent": { "mode": "LSTM", "input_size": {{r.InputSize}}, "hidden_size": {{r.HiddenSize}}, "num_layers": {{r.NumLayers}}, "bias": true, "bidirectional": false, "proj_size": 0 }
+            }
+            """));
+        return manifest;
     }
 }
