@@ -43,6 +43,9 @@ internal sealed class SessionEntry : IElementOwner
 
     public string Id { get; }
 
+    /// <summary>The slice of the checkpoint period at which the registry checkpoints this session (from its id, so stable).</summary>
+    public int CheckpointSlice => SessionRegistry.SliceOf(Id);
+
     /// <summary>Performs the start's effects (reads the store); called once, by whoever added the entry.</summary>
     public void Activate()
     {
