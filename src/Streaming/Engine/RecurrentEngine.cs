@@ -148,7 +148,8 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
             throw new EngineException(EngineErrorCode.InvalidInput, $"the token's position (At) is {token.At}; expected 0 or more, or none.", sessionId);
         }
 
-        var (values, ids) = InputChecks.Copy(Spec, [token], sessionId, single: true);
+        // A span over the one token: no array a token.
+        var (values, ids) = InputChecks.Copy(Spec, new ReadOnlySpan<Token>(in token), sessionId, single: true);
         return new PushOperation(sessionId, values, ids, token.At);
     }
 
