@@ -50,8 +50,8 @@ internal static class OnnxScenario
         text.AppendLine($"Batched step at W (LSTM 2 x 256, input 256): {Sessions} sessions x {tokens} tokens, one token of every session per call; "
             + "ONNX Runtime's state gathered from and scattered to per-session arrays by the caller:");
         text.AppendLine();
-        text.AppendLine("| measure | tokens/s | GFLOP/s | vs ONNX Runtime | target |");
-        text.AppendLine("| --- | ---: | ---: | ---: | --- |");
+        text.AppendLine("| measure | tokens/s | GFLOP/s | of peak | vs ONNX Runtime | target |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | --- |");
         foreach (var (name, seconds, target) in new[]
         {
             ("ONNX Runtime LSTM, batched step", onnxStep, "reference"),
@@ -59,7 +59,7 @@ internal static class OnnxScenario
             ("engine, Managed backend (1,024 sessions pushing)", engineStep, ">= 1.0"),
         })
         {
-            text.AppendLine($"| {name} | {tokens * Sessions / seconds:N0} | {flops / seconds / 1e9:F1} | {onnxStep / seconds:F2} | {target} |");
+            text.AppendLine($"| {name} | {tokens * Sessions / seconds:N0} | {flops / seconds / 1e9:F1} | {MatrixPeak.Of(flops / seconds)} | {onnxStep / seconds:F2} | {target} |");
         }
 
         text.AppendLine();
@@ -82,8 +82,8 @@ internal static class OnnxScenario
         text.AppendLine();
         text.AppendLine("Bulk sequence at W, the whole sequence in one call:");
         text.AppendLine();
-        text.AppendLine("| work | ONNX Runtime | Managed bulk Forward | Managed vs ONNX Runtime |");
-        text.AppendLine("| --- | ---: | ---: | ---: |");
+        text.AppendLine("| work | ONNX Runtime | of peak | Managed bulk Forward | of peak | Managed vs ONNX Runtime |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         using (var model = new RecurrentModel(RecurrentBackends.Create(weights, BackendOptions.Managed)))
         {
             foreach (var (sequences, steps) in new[] { (1, quick ? 64 : 256), (64, 64) })
@@ -92,7 +92,8 @@ internal static class OnnxScenario
                 var onnx = Measure.MedianSeconds(() => OnnxBulk(w, Workloads.W, x, steps, sequences), repetitions);
                 var request = SequenceInput.FromVectors(x, steps, sequences);
                 var managed = Measure.MedianSeconds(() => model.Forward(request), repetitions);
-                text.AppendLine($"| {sequences} sequence{(sequences == 1 ? "" : "s")} x {steps} steps | {onnx * 1e3:F2} ms | {managed * 1e3:F2} ms | {onnx / managed:F2} |");
+                var sequenceTokens = (double)sequences * steps;
+                text.AppendLine($"| {sequences} sequence{(sequences == 1 ? "" : "s")} x {steps} steps | {onnx * 1e3:F2} ms | {MatrixPeak.OfTokens(sequenceTokens / onnx, Workloads.W)} | {managed * 1e3:F2} ms | {MatrixPeak.OfTokens(sequenceTokens / managed, Workloads.W)} | {onnx / managed:F2} |");
             }
         }
 

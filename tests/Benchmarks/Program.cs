@@ -48,7 +48,7 @@ if (names.Count == 0)
     names.AddRange(scenarios.Keys.Where(name => name != "soak"));
 }
 
-Console.WriteLine(MachineInfo.Describe());
+Console.WriteLine(MachineInfo.Describe() + MatrixPeak.Describe());
 foreach (var name in names)
 {
     if (!scenarios.TryGetValue(name, out var run))

@@ -34,7 +34,7 @@ internal static class TcpScenario
             var text = new StringBuilder();
             text.AppendLine($"### TCP end to end: serve in a child process, {Connections} connections from this one, {Sessions} sessions x {tokens} tokens, workload W, loopback");
             text.AppendLine();
-            text.AppendLine("| backend | serve's checkpoints | in-process engine tokens/s | over TCP tokens/s | TCP / in-process | cores: serve + client | p50 / p99 / p99.9 at half the TCP peak | targets |");
+            text.AppendLine("| backend | serve's checkpoints | in-process engine tokens/s (of peak) | over TCP tokens/s (of peak) | TCP / in-process | cores: serve + client | p50 / p99 / p99.9 at half the TCP peak | targets |");
             text.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
             foreach (var backend in new[] { BackendOptions.TorchCpu, BackendOptions.Managed })
             {
@@ -42,7 +42,7 @@ internal static class TcpScenario
                 foreach (var checkpoints in new[] { "0", "2" })
                 {
                     var tcp = OverTcp(manifest, backend, checkpoints, inputs, spec.InputSize, tokens, quick);
-                    text.AppendLine($"| {backend.Kind} | {(checkpoints == "0" ? "off" : $"every {checkpoints} s")} | {inProcess:N0} | {tcp.Rate:N0} | {tcp.Rate / inProcess:F2} | {tcp.ServeCores:F2} + {tcp.ClientCores:F2} | " +
+                    text.AppendLine($"| {backend.Kind} | {(checkpoints == "0" ? "off" : $"every {checkpoints} s")} | {inProcess:N0} ({MatrixPeak.OfTokens(inProcess, spec)}) | {tcp.Rate:N0} ({MatrixPeak.OfTokens(tcp.Rate, spec)}) | {tcp.Rate / inProcess:F2} | {tcp.ServeCores:F2} + {tcp.ClientCores:F2} | " +
                                     $"{tcp.Latency.P50 * 1e3:F2} / {tcp.Latency.P99 * 1e3:F2} / {tcp.Latency.P999 * 1e3:F2} ms ({tcp.Latency.Achieved:N0} tokens/s; {tcp.Latency.Collections} in the client) | " +
                                     ">= 0.8 of in-process; p99 <= 10 ms |");
                 }
