@@ -16,9 +16,10 @@ public enum PipelineLayout
     Fused,
 
     /// <summary>
-    /// The layout measured better for the backend (docs/benchmarks.md): <see cref="Fused"/> for the Managed backend, which
-    /// ran faster, with a shorter tail and less work a token that way; <see cref="PerLayer"/> for Torch, whose throughput
-    /// is higher with a stage per layer.
+    /// The layout chosen for the backend from the benchmarks (docs/benchmarks.md): <see cref="PerLayer"/> for Torch, whose
+    /// engine reached 0.75-0.90 of its batched step that way against 0.45-0.70 fused; <see cref="Fused"/> for the Managed
+    /// backend, which spent less CPU time a token fused in 3 of 4 runs, and generated faster, while its throughput and
+    /// tail at W were the same either way within the 2-core machines' noise.
     /// </summary>
     Auto,
 }
