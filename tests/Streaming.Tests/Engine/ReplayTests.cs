@@ -32,6 +32,45 @@ public sealed class ReplayTests
         Expect.Close(a.CellState(), b.CellState(), "c");
     }
 
+    [Theory]
+    [InlineData(BackendKind.Managed)]
+    [InlineData(BackendKind.Torch)]
+    public async Task Concurrent_replays_of_ragged_lengths_among_pushed_tokens_each_equal_their_sequence_alone(BackendKind backend)
+    {
+        // Replays sent at once mostly share batches, which each layer runs as a packed sequence (proven path by path in
+        // PackedReplayTests); here through the whole engine, among other sessions' tokens.
+        var spec = TestModels.EmbeddingHead;
+        var backendOptions = new BackendOptions(backend);
+        var (identity, weights) = TestModels.Create(spec);
+        using var reference = new Reference(weights, backendOptions);
+        await using var scope = await EngineScope.StartAsync(identity, weights, new EngineOptions { Backend = backendOptions });
+        var random = new Random(21);
+        const int replaying = 48, pushing = 16;
+        var sequences = Enumerable.Range(0, replaying + pushing).Select(s => TestModels.RandomSequence(spec, random, 1 + random.Next(24))).ToArray();
+        await Task.WhenAll(Enumerable.Range(0, replaying + pushing).Select(s => scope.Engine.OpenAsync($"s{s}")));
+
+        var replays = Enumerable.Range(0, replaying).Select(s => scope.Engine.ReplayAsync($"s{s}", sequences[s])).ToArray();
+        var pushes = Enumerable.Range(replaying, pushing).Select(s => Task.WhenAll(sequences[s].Select(t => scope.Engine.PushAsync($"s{s}", t)))).ToArray();
+        await Task.WhenAll(replays);
+        await Task.WhenAll(pushes);
+
+        for (var s = 0; s < replaying + pushing; s++)
+        {
+            var expected = reference.Run(sequences[s]);
+            var outputs = s < replaying ? replays[s].Result.Outputs.ToArray() : pushes[s - replaying].Result.Select(o => o.Output).ToArray();
+            Assert.Equal(sequences[s].Length, outputs.Length);
+            for (var t = 0; t < outputs.Length; t++)
+            {
+                Expect.Close(expected.Outputs[t], outputs[t].Span, $"session {s}, step {t}");
+            }
+
+            var state = await scope.Engine.SnapshotAsync($"s{s}");
+            Assert.Equal(sequences[s].Length, state.Position);
+            Expect.Close(expected.H, state.HiddenState(), $"session {s}: h_n");
+            Expect.Close(expected.C, state.CellState(), $"session {s}: c_n");
+        }
+    }
+
     [Fact]
     public async Task Tokens_after_a_replay_continue_from_its_final_state()
     {
