@@ -11,7 +11,7 @@ namespace Streaming.Benchmarks;
 internal static class MatrixPeak
 {
     private const int Size = 2048;
-    private static readonly Lazy<double> Measured = new(Measure_);
+    private static readonly Lazy<double> Measured = new(MeasurePeak);
 
     /// <summary>The peak in FLOP/s.</summary>
     public static double FlopsPerSecond => Measured.Value;
@@ -39,7 +39,7 @@ internal static class MatrixPeak
         return flops;
     }
 
-    private static double Measure_()
+    private static double MeasurePeak()
     {
         using var mode = torch.inference_mode();
         using var a = torch.rand(Size, Size);

@@ -35,6 +35,7 @@ internal sealed class SessionEntry : IElementOwner
     public SessionEntry(string id, SessionDirectory directory, Decision start)
     {
         Id = id;
+        CheckpointSlice = SessionRegistry.SliceOf(id);
         _directory = directory;
         _context = directory.Context;
         _state = start.State;
@@ -43,8 +44,8 @@ internal sealed class SessionEntry : IElementOwner
 
     public string Id { get; }
 
-    /// <summary>The slice of the checkpoint period at which the registry checkpoints this session (from its id, so stable).</summary>
-    public int CheckpointSlice => SessionRegistry.SliceOf(Id);
+    /// <summary>The slice of the checkpoint period at which the registry checkpoints this session (from its id, once: the registry asks at every tick).</summary>
+    public int CheckpointSlice { get; }
 
     /// <summary>Performs the start's effects (reads the store); called once, by whoever added the entry.</summary>
     public void Activate()
@@ -464,7 +465,7 @@ internal sealed class SessionEntry : IElementOwner
             }
         }
 
-        public readonly InFlight[] ToArray() => Count == 0 ? [] : [_first, .. _rest ?? new Queue<InFlight>()];
+        public readonly InFlight[] ToArray() => Count == 0 ? [] : [_first, .. (IEnumerable<InFlight>?)_rest ?? []];
     }
 
     private sealed record Duplicate(SessionOperation Operation, EngineException Error, long At);
