@@ -55,6 +55,9 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
     /// <summary>A reading of the engine's counters.</summary>
     public EngineStatistics Statistics => _counters.Read(_pipeline.Stages.Select(s => s.Read()).ToArray());
 
+    /// <summary>Timestamps of elements through the pipeline's stages, off until a listener is set (the benchmark's latency breakdown).</summary>
+    internal PipelineTrace Trace => _pipeline.Trace;
+
     /// <summary>The backend computing the model (tests reach it to break it on purpose).</summary>
     internal IRecurrentBackend Backend => _backend;
 
@@ -82,7 +85,7 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
             var rules = new SessionRules(options.MaxInFlightPerSession, Milliseconds(options.PassivateAfter), Milliseconds(options.ExpireAfter),
                 options.KeptOutputsFor(backend.Spec.OutputSize), (long)options.ShutdownSaveDeadline.TotalMilliseconds);
             var context = new SessionContext(pipeline.Input, model, backend.Spec.Recurrent.NumLayers, backend.Spec.OutputSize, rules, options.Store ?? new InMemorySnapshotStore(),
-                new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine)));
+                new SessionClock(), counters, Logging.GetLogger(system, typeof(RecurrentEngine))) { Trace = pipeline.Trace };
             var directory = new SessionDirectory(context);
             var registry = system.ActorOf(Props.Create(() => new SessionRegistry(directory, options.CheckpointEvery)));
             pipeline.Completion.PipeTo(registry, success: () => new PipelineStopped(null), failure: e => new PipelineStopped(e));

@@ -21,15 +21,18 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
     private readonly Func<IBatchProcessor> _createProcessor;
     private readonly BatchSettings _settings;
     private readonly StageCounters _counters;
+    private readonly int _index;
 
     /// <param name="createProcessor">Creates the processor of one materialization; the stage disposes it when it stops.</param>
     /// <param name="settings">Batch sizes and waits.</param>
     /// <param name="counters">Where batch sizes are counted.</param>
-    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters)
+    /// <param name="index">The stage's place in the pipeline, for the timestamps of traced elements (<see cref="PipelineTrace"/>).</param>
+    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters, int index = 0)
     {
         _createProcessor = createProcessor;
         _settings = settings;
         _counters = counters;
+        _index = index;
         Shape = new FlowShape<Element, Element>(In, Out);
     }
 
@@ -93,6 +96,11 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
         {
             var element = Grab(_stage.In);
             element.ReceivedAt = Stopwatch.GetTimestamp();
+            if (element.Times is { } times)
+            {
+                times[PipelineTrace.Received(_stage._index)] = element.ReceivedAt;
+            }
+
             _queue.Add(element);
             StartBatchIfDue(afterBatch: false);
             PullIfRoom();
@@ -156,11 +164,15 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
             _stage._counters.Waited(waited);
             var processor = _processor!;
             var counters = _stage._counters;
+            var index = _stage._index;
             _running = Task.Run(() =>
             {
                 var start = Stopwatch.GetTimestamp();
                 processor.Process(batch);
-                counters.Computed(Stopwatch.GetTimestamp() - start);
+                var end = Stopwatch.GetTimestamp();
+                counters.Computed(end - start);
+                PipelineTrace.Stamp(batch, PipelineTrace.Started(index), start);
+                PipelineTrace.Stamp(batch, PipelineTrace.Computed(index), end);
                 return batch;
             }).ContinueWith(_onComputed!, TaskScheduler.Default);
         }

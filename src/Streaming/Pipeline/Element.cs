@@ -50,6 +50,9 @@ internal sealed class Element
     /// <summary>Open (null: zeros), Restore, Replay (null: from the slot's state): one state per layer.</summary>
     public IReadOnlyList<LayerState>? States { get; init; }
 
+    /// <summary>Where its time went (Stopwatch ticks, indexed as <see cref="PipelineTrace"/> says), while the pipeline is traced; else null.</summary>
+    public long[]? Times { get; set; }
+
     /// <summary>Snapshot: each layer's state, filled in by the layer stages.</summary>
     public LayerState[]? Collected { get; }
 }

@@ -19,11 +19,12 @@ internal sealed class EnginePipeline : IDisposable
 {
     private readonly ActorMaterializer _materializer;
 
-    private EnginePipeline(ChannelWriter<Element> input, Task completion, IReadOnlyList<StageCounters> stages, ActorMaterializer materializer)
+    private EnginePipeline(ChannelWriter<Element> input, Task completion, IReadOnlyList<StageCounters> stages, PipelineTrace trace, ActorMaterializer materializer)
     {
         Input = input;
         Completion = completion;
         Stages = stages;
+        Trace = trace;
         _materializer = materializer;
     }
 
@@ -36,6 +37,9 @@ internal sealed class EnginePipeline : IDisposable
     /// <summary>Each stage's counters, in stream order.</summary>
     public IReadOnlyList<StageCounters> Stages { get; }
 
+    /// <summary>Timestamps of elements through the stages, off until a listener is set.</summary>
+    public PipelineTrace Trace { get; }
+
     /// <summary>Materializes <paramref name="stages"/> in <paramref name="system"/>.</summary>
     /// <param name="system">The actor system that runs the stream.</param>
     /// <param name="stages">The stages in stream order (<see cref="PipelineStage.Of"/> for a model).</param>
@@ -45,16 +49,21 @@ internal sealed class EnginePipeline : IDisposable
         // Unbounded on purpose: each session keeps at most its in-flight limit of elements in it.
         var channel = Channel.CreateUnbounded<Element>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         Source<Element, NotUsed> stream = ChannelSource.FromReader(channel.Reader);
-        foreach (var stage in stages)
+        for (var i = 0; i < stages.Count; i++)
         {
-            stream = stream.Via(new BatchStage(stage.CreateProcessor, settings, stage.Counters));
+            stream = stream.Via(new BatchStage(stages[i].CreateProcessor, settings, stages[i].Counters, i));
         }
 
+        var trace = new PipelineTrace(stages.Count);
         var materializer = system.Materializer(namePrefix: "recurrent-engine");
         var completion = stream
-            .ToMaterialized(Sink.ForEach<Element>(element => element.Owner?.Completed(element)), Keep.Right)
+            .ToMaterialized(Sink.ForEach<Element>(element =>
+            {
+                trace.Leave(element);
+                element.Owner?.Completed(element);
+            }), Keep.Right)
             .Run(materializer);
-        return new EnginePipeline(channel.Writer, completion, stages.Select(s => s.Counters).ToArray(), materializer);
+        return new EnginePipeline(channel.Writer, completion, stages.Select(s => s.Counters).ToArray(), trace, materializer);
     }
 
     public void Dispose() => _materializer.Dispose();

@@ -22,6 +22,9 @@ internal sealed record SessionContext(
     EngineCounters Counters,
     ILoggingAdapter Log)
 {
+    /// <summary>Timestamps elements written into the pipeline while it is traced (the benchmark's latency breakdown); null: never.</summary>
+    public PipelineTrace? Trace { get; init; }
+
     public CheckpointFailures CheckpointFailures { get; } = new();
 
     public ShutdownSaves ShutdownSaves { get; } = new(Rules.ShutdownSaveMs);

@@ -392,6 +392,7 @@ internal sealed class SessionEntry : IElementOwner
         }
 
         _context.Counters.EnteredPipeline();
+        _context.Trace?.Enter(element);
         if (_context.Pipeline.TryWrite(element))
         {
             _inFlight.Enqueue(new InFlight(element, role == ElementRole.Close ? null : operation, role));

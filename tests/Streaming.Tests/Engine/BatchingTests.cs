@@ -1,3 +1,4 @@
+using Streaming.Pipeline;
 using Streaming.Cells.Backends;
 
 namespace Streaming.Tests.Engine;
@@ -53,5 +54,23 @@ public sealed class BatchingTests
         // Every stage computed the open and the token each in a batch of one.
         Assert.NotEmpty(scope.Engine.Statistics.Stages);
         Assert.All(scope.Engine.Statistics.Stages, stage => Assert.Equal(2, stage.BatchSizeHistogram[0]));
+    }
+
+    [Fact]
+    public async Task While_the_engine_is_traced_each_token_reaches_the_listener_with_its_session_and_position_and_only_then()
+    {
+        var spec = TestModels.EmbeddingHead;
+        await using var scope = await EngineScope.StartAsync(spec, new EngineOptions { Backend = BackendOptions.Managed, Layout = PipelineLayout.PerLayer });
+        var random = new Random(3);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(s => scope.Engine.OpenAsync($"s{s}")));
+        var heard = new System.Collections.Concurrent.ConcurrentDictionary<(string, long), long[]>();
+        scope.Engine.Trace.Listen(e => Assert.True(heard.TryAdd((e.SessionId, e.Position), e.Times!)));
+        var outputs = await Task.WhenAll(Enumerable.Range(0, 8).SelectMany(s => TestModels.RandomSequence(spec, random, 4).Select(t => scope.Engine.PushAsync($"s{s}", t))));
+        scope.Engine.Trace.Listen(null);
+        await scope.Engine.PushAsync("s0", TestModels.RandomSequence(spec, random, 1)[0]);
+
+        Assert.Equal(outputs.Select(o => (o.SessionId, o.Position)).Order(), heard.Keys.Order());
+        Assert.All(heard.Values, times => Assert.Equal(scope.Engine.Trace.Length, times.Length));
+        Assert.All(heard.Values, times => Assert.True(times[PipelineTrace.Entered] > 0 && times[^1] >= times[PipelineTrace.Entered]));
     }
 }

@@ -62,6 +62,80 @@ public sealed class EnginePipelineTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_traced_element_carries_a_time_from_each_stage_in_order_and_reaches_the_listener_before_its_owner()
+    {
+        var spec = TestModels.EmbeddingHead;
+        var (_, weights) = TestModels.Create(spec);
+        using var backend = RecurrentBackends.Create(weights, BackendOptions.Managed);
+        var stages = PipelineStage.Of(backend, initialSlots: 16);
+        var pipeline = EnginePipeline.Start(_system, stages, new BatchSettings(1024, 1024, TimeSpan.Zero));
+        var trace = pipeline.Trace;
+        var heard = new ConcurrentQueue<Element>();
+        var owner = new CollectingOwner();
+        const int sessions = 40, length = 6;
+
+        // Written before a listener is set: never traced.
+        var untraced = Enumerable.Range(0, sessions).Select(s => new Element(ElementKind.Open, $"s{s}", spec.Recurrent.NumLayers, owner)).ToList();
+        untraced.ForEach(e =>
+        {
+            trace.Enter(e);
+            Assert.True(pipeline.Input.TryWrite(e));
+        });
+        trace.Listen(e =>
+        {
+            Assert.DoesNotContain(e, owner.Completed);
+            heard.Enqueue(e);
+        });
+        var traced = new List<Element>();
+        for (var step = 0; step < length; step++)
+        {
+            for (var s = 0; s < sessions; s++)
+            {
+                var token = new Element(ElementKind.Token, $"s{s}", spec.Recurrent.NumLayers, owner) { Ids = [(s + step) % 20], Position = step + 1 };
+                trace.Enter(token);
+                traced.Add(token);
+                Assert.True(pipeline.Input.TryWrite(token));
+            }
+        }
+
+        pipeline.Input.Complete();
+        await pipeline.Completion;
+        pipeline.Dispose();
+        trace.Listen(null);
+
+        Assert.Equal(untraced.Count + traced.Count, owner.Completed.Count);
+        Assert.All(untraced, e => Assert.Null(e.Times));
+        Assert.Equal(traced.OrderBy(e => e.SessionId).ThenBy(e => e.Position), heard.OrderBy(e => e.SessionId).ThenBy(e => e.Position));
+        Assert.Equal(2 + (3 * stages.Count), trace.Length);
+        foreach (var element in traced)
+        {
+            var times = element.Times!;
+            var order = new List<int> { PipelineTrace.Entered };
+            for (var stage = 0; stage < stages.Count; stage++)
+            {
+                order.AddRange([PipelineTrace.Received(stage), PipelineTrace.Started(stage), PipelineTrace.Computed(stage)]);
+            }
+
+            order.Add(trace.Left);
+            Assert.All(order, index => Assert.NotEqual(0, times[index]));
+            Assert.True(order.Zip(order.Skip(1)).All(p => times[p.First] <= times[p.Second]), $"{element.SessionId}@{element.Position}: {string.Join(", ", order.Select(i => times[i]))}");
+        }
+
+        // Tokens of one batch share its start and end at each stage.
+        for (var stage = 0; stage < stages.Count; stage++)
+        {
+            var started = PipelineTrace.Started(stage);
+            Assert.All(traced.GroupBy(e => e.Times![started]), batch => Assert.Single(batch.Select(e => e.Times![PipelineTrace.Computed(stage)]).Distinct()));
+            Assert.Equal(traced.Count, traced.GroupBy(e => e.Times![started]).Sum(b => b.Select(e => e.SessionId).Distinct().Count()));
+        }
+
+        // Off again: nothing new carries times.
+        var after = new Element(ElementKind.Token, "s0", spec.Recurrent.NumLayers, owner);
+        trace.Enter(after);
+        Assert.Null(after.Times);
+    }
+
     /// <summary>A stage's processor, with each batch's session ids written down before it computes.</summary>
     private sealed class WatchedProcessor(IBatchProcessor inner, string stage, ConcurrentQueue<(string Stage, string[] Sessions)> batches) : IBatchProcessor
     {
