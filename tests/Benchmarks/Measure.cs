@@ -106,15 +106,21 @@ internal static class Measure
         var gen2 = GC.CollectionCount(2);
         var paused = GC.GetTotalPauseDuration();
         var threads = ThreadPool.ThreadCount;
+        // How late each call left against its schedule (the pacer sleeps between bursts and shares the cores with the
+        // server), and the most calls it sent at once: a late pacer sends a burst, which the server sees as one.
+        var late = new double[count];
+        var burst = 0;
         var start = Stopwatch.GetTimestamp();
         var next = 0;
         while (next < count)
         {
             var due = (int)Math.Min(count, (Stopwatch.GetTimestamp() - start) * rate / Stopwatch.Frequency + 1);
+            burst = Math.Max(burst, due - next);
             for (; next < due; next++)
             {
                 var index = next;
                 var sent = Stopwatch.GetTimestamp();
+                late[index] = Math.Max(0, ((double)(sent - start) / Stopwatch.Frequency) - (index / rate));
                 send(index).ContinueWith(
                     task =>
                     {
@@ -140,6 +146,7 @@ internal static class Measure
 
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Array.Sort(latencies);
+        Array.Sort(late);
         return new PacedResult(
             latencies[count / 2],
             latencies[(int)(count * 0.99)],
@@ -150,11 +157,13 @@ internal static class Measure
             GC.CollectionCount(2) - gen2,
             (GC.GetTotalPauseDuration() - paused).TotalSeconds,
             threads,
-            ThreadPool.ThreadCount);
+            ThreadPool.ThreadCount,
+            late[(int)(count * 0.99)],
+            burst);
     }
 }
 
-/// <summary>What an open-loop run measured: latency percentiles (seconds), the calls answered per second, and the collections, pause time and thread-pool threads (before, after) over the run.</summary>
+/// <summary>What an open-loop run measured: latency percentiles (seconds), the calls answered per second, the collections, pause time and thread-pool threads (before, after) over the run, and how the pacer kept its schedule.</summary>
 internal sealed record PacedResult(
     double P50,
     double P99,
@@ -165,8 +174,13 @@ internal sealed record PacedResult(
     int Gen2,
     double GcPauseSeconds,
     int ThreadsBefore,
-    int ThreadsAfter)
+    int ThreadsAfter,
+    double LateP99,
+    int LargestBurst)
 {
+    /// <summary>How the pacer kept its schedule, as a table cell: the p99 of how late a call left, and the most calls sent at once.</summary>
+    public string Pacing => $"{LateP99 * 1e3:F2} ms, {LargestBurst}";
+
     /// <summary>The collections and pauses as a table cell, e.g. "12 / 3 / 0, 41 ms".</summary>
     public string Collections => $"{Gen0} / {Gen1} / {Gen2}, {GcPauseSeconds * 1e3:F0} ms";
 }

@@ -39,6 +39,7 @@ internal static class PipelineScenario
         text.AppendLine($"| libtorch per-session per-token LSTMCell loop | {loopTokensPerSecond:N0} | {MatrixPeak.OfTokens(loopTokensPerSecond, spec)} | {loopTokensPerSecond / bulkRate:F2} | 1.0x | | | | | reference |");
 
         var latencyRows = new List<string>();
+        var breakdownRows = new List<string>();
         var stepRate = 0.0;
         foreach (var (backend, layout) in new[] { BackendOptions.TorchCpu, BackendOptions.Managed }
             .SelectMany(b => new[] { (b, PipelineLayout.PerLayer), (b, PipelineLayout.Fused) }))
@@ -77,7 +78,16 @@ internal static class PipelineScenario
                 {
                     var offered = rate * share;
                     var paced = Latency(engine, ids, inputs, spec.InputSize, offered, quick ? 1.5 : 4);
-                    latencyRows.Add($"| {backend.Kind}, {layout} | {share:P0} | {offered:N0} | {paced.Achieved:N0} | {paced.P50 * 1e3:F2} ms | {paced.P99 * 1e3:F2} ms | {paced.P999 * 1e3:F2} ms | {paced.Collections} | {paced.ThreadsBefore} -> {paced.ThreadsAfter} | {(share == 0.5 ? "p99 <= 5 ms" : "")} |");
+                    latencyRows.Add($"| {backend.Kind}, {layout} | {share:P0} | {offered:N0} | {paced.Achieved:N0} | {paced.P50 * 1e3:F2} ms | {paced.P99 * 1e3:F2} ms | {paced.P999 * 1e3:F2} ms | {paced.Collections} | {paced.ThreadsBefore} -> {paced.ThreadsAfter} | {paced.Pacing} | {(share == 0.5 ? "p99 <= 5 ms" : "")} |");
+                }
+
+                // Half the peak once more, traced, to split the latency of the slowest tokens into its parts.
+                var breakdown = new LatencyBreakdown(engine);
+                var traced = breakdown.Run(PushOf(engine, ids, inputs, spec.InputSize), rate * 0.5, (int)(rate * 0.5 * (quick ? 1.5 : 4)));
+                foreach (var (band, from, to) in new[] { ("slowest 1%", 0.99, 1.0), ("middle 10%", 0.45, 0.55) })
+                {
+                    var (parts, count, batch, perToken) = breakdown.Mean(from, to);
+                    breakdownRows.Add($"| {backend.Kind}, {layout} | {traced.P50 * 1e3:F2} / {traced.P99 * 1e3:F2} ms; {traced.Collections}; {traced.Pacing} | {band} ({count:N0}) | {string.Join(" | ", parts.Select(p => p.ToString("F2")))} | {parts.Sum():F2} | {batch:F0} | {perToken:F1} |");
                 }
             }
             finally
@@ -89,11 +99,23 @@ internal static class PipelineScenario
 
         text.AppendLine();
         text.AppendLine("Token latency (push to output) at 25%, 50% and 90% of the measured peak, paced open-loop over all sessions, with");
-        text.AppendLine("what happened meanwhile that can make a tail (collections gen 0 / 1 / 2 and their total pause; thread-pool threads):");
+        text.AppendLine("what happened meanwhile that can make a tail (collections gen 0 / 1 / 2 and their total pause; thread-pool threads; how");
+        text.AppendLine("late the pacer, which shares the cores, sent its calls at p99, and the most it sent at once after a late wake-up):");
         text.AppendLine();
-        text.AppendLine("| backend, layout | of the engine's rate | offered tokens/s | completed tokens/s | p50 | p99 | p99.9 | collections, pause | pool threads | target |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+        text.AppendLine("| backend, layout | of the engine's rate | offered tokens/s | completed tokens/s | p50 | p99 | p99.9 | collections, pause | pool threads | pacer late p99, largest burst | target |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |");
         latencyRows.ForEach(r => text.AppendLine(r));
+        text.AppendLine();
+        text.AppendLine("Where the latency goes at half the peak: one more paced run with the pipeline's trace on (each element carries its");
+        text.AppendLine("timestamps; the run's own p50 / p99 and collections are given), milliseconds on average over the slowest 1% of tokens");
+        text.AppendLine("and over the middle 10%. Admission: the call until its element is in the channel; channel: until the first stage takes");
+        text.AppendLine("it; queue: waiting in the stages for a batch to start; compute: the batches that held it; hand-over: after a batch is");
+        text.AppendLine("computed until the next stage or the sink takes the element (emitted one at a time); reply: the sink, the session's");
+        text.AppendLine("bookkeeping, the caller's task and its continuation on the thread pool.");
+        text.AppendLine();
+        text.AppendLine($"| backend, layout | traced run: p50 / p99; collections; pacer late p99, largest burst | tokens | {string.Join(" | ", LatencyBreakdown.Parts)} | total | its first stage's batch | us a token in that batch |");
+        text.AppendLine($"| --- | --- | --- | {string.Join(" | ", LatencyBreakdown.Parts.Select(_ => "---:"))} | ---: | ---: | ---: |");
+        breakdownRows.ForEach(r => text.AppendLine(r));
         text.AppendLine();
         text.AppendLine(IdleSessionBytes(weights, model, quick ? 2048 : 8192));
         return text.ToString();
@@ -114,18 +136,19 @@ internal static class PipelineScenario
         })).GetAwaiter().GetResult();
     }
 
-    private static PacedResult Latency(RecurrentEngine engine, string[] ids, float[] inputs, int inputSize, double rate, double seconds)
+    private static PacedResult Latency(RecurrentEngine engine, string[] ids, float[] inputs, int inputSize, double rate, double seconds) =>
+        Measure.Paced(PushOf(engine, ids, inputs, inputSize), rate, (int)(rate * seconds));
+
+    // Call i pushes the next token of session i modulo the sessions, round after round over the inputs.
+    private static Func<int, Task<TokenOutput>> PushOf(RecurrentEngine engine, string[] ids, float[] inputs, int inputSize)
     {
         var steps = inputs.Length / inputSize / ids.Length;
-        return Measure.Paced(
-            i =>
-            {
-                var s = i % ids.Length;
-                var t = i / ids.Length % steps;
-                return engine.PushAsync(ids[s], Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize)));
-            },
-            rate,
-            (int)(rate * seconds));
+        return i =>
+        {
+            var s = i % ids.Length;
+            var t = i / ids.Length % steps;
+            return engine.PushAsync(ids[s], Token.Vector(inputs.AsMemory((t * ids.Length + s) * inputSize, inputSize)));
+        };
     }
 
     private static string IdleSessionBytes(Cells.Weights.ModelWeights weights, ModelIdentity model, int sessions)
