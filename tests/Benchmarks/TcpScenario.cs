@@ -43,7 +43,7 @@ internal static class TcpScenario
                 {
                     var tcp = OverTcp(manifest, backend, checkpoints, inputs, spec.InputSize, tokens, quick);
                     text.AppendLine($"| {backend.Kind} | {(checkpoints == "0" ? "off" : $"every {checkpoints} s")} | {inProcess:N0} ({MatrixPeak.OfTokens(inProcess, spec)}) | {tcp.Rate:N0} ({MatrixPeak.OfTokens(tcp.Rate, spec)}) | {tcp.Rate / inProcess:F2} | {tcp.ServeCores:F2} + {tcp.ClientCores:F2} | " +
-                                    $"{tcp.Latency.P50 * 1e3:F2} / {tcp.Latency.P99 * 1e3:F2} / {tcp.Latency.P999 * 1e3:F2} ms ({tcp.Latency.Achieved:N0} tokens/s; {tcp.Latency.Collections} in the client) | " +
+                                    $"{tcp.Latency.P50 * 1e3:F2} / {tcp.Latency.P99 * 1e3:F2} / {tcp.Latency.P999 * 1e3:F2} ms ({tcp.Latency.Achieved:N0} tokens/s; {tcp.Latency.Collections} in the client; pacer late {tcp.Latency.LateP99 * 1e3:F2} ms at p99, bursts up to {tcp.Latency.LargestBurst}) | " +
                                     ">= 0.8 of in-process; p99 <= 10 ms |");
                 }
             }
