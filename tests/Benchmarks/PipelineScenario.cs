@@ -82,7 +82,7 @@ internal static class PipelineScenario
                 }
 
                 // Half the peak once more, traced, to split the latency of the slowest tokens into its parts.
-                var breakdown = new LatencyBreakdown(engine);
+                var breakdown = new LatencyBreakdown(engine, ids);
                 var traced = breakdown.Run(PushOf(engine, ids, inputs, spec.InputSize), rate * 0.5, (int)(rate * 0.5 * (quick ? 1.5 : 4)));
                 foreach (var (band, from, to) in new[] { ("slowest 1%", 0.99, 1.0), ("middle 10%", 0.45, 0.55) })
                 {
