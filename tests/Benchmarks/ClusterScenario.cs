@@ -172,7 +172,13 @@ internal static class ClusterScenario
 
     private static void Stop(Node[] nodes)
     {
-        Task.WhenAll(nodes.Select(n => n.System.Terminate())).Wait();
+        // One node after another leaves the cluster and terminates, as a rolling shutdown does: terminated all at once, each
+        // node's sharding kept sending to nodes whose remoting had stopped, and Akka logged every such send as an error.
+        foreach (var node in nodes)
+        {
+            CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).Wait();
+        }
+
         foreach (var node in nodes)
         {
             node.Engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
