@@ -7,9 +7,9 @@ namespace Streaming.Benchmarks;
 /// Where a paced run's token latency went, from the pipeline's trace (<see cref="PipelineTrace"/>): each token's time from
 /// the call to its answer split into admission (the call, the session's lock and machine, until its element is in the
 /// channel), the channel (until the first stage takes it), queueing (received by a stage until its batch starts, every
-/// stage), compute (its batches, every stage), hand-over (a computed batch until the next stage or the sink takes the
-/// element: emission one element at a time through the stream) and the reply (the sink, the session's bookkeeping, the
-/// caller's task and its continuation on the thread pool). Means over a band of tokens ranked by latency.
+/// stage), compute (its batches, every stage), hand-over (a computed batch until the next stage takes the element, or
+/// after the last stage until the reply lane hands it back, one after another) and the reply (the session's bookkeeping,
+/// the caller's task and its continuation on the thread pool). Means over a band of tokens ranked by latency.
 /// <para>
 /// What the trace adds to the run is one array of timestamps a token, which dies young: the listener copies the timestamps
 /// into one buffer reserved before the run (a row per session and position), so that nothing a token allocates is kept

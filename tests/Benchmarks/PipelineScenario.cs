@@ -110,8 +110,8 @@ internal static class PipelineScenario
         text.AppendLine("timestamps; the run's own p50 / p99 and collections are given), milliseconds on average over the slowest 1% of tokens");
         text.AppendLine("and over the middle 10%. Admission: the call until its element is in the channel; channel: until the first stage takes");
         text.AppendLine("it; queue: waiting in the stages for a batch to start; compute: the batches that held it; hand-over: after a batch is");
-        text.AppendLine("computed until the next stage or the sink takes the element (emitted one at a time); reply: the sink, the session's");
-        text.AppendLine("bookkeeping, the caller's task and its continuation on the thread pool.");
+        text.AppendLine("computed until the next stage takes the element, or after the last stage until the reply lane hands it back (one");
+        text.AppendLine("after another); reply: the session's bookkeeping, the caller's task and its continuation on the thread pool.");
         text.AppendLine();
         text.AppendLine($"| backend, layout | traced run: p50 / p99; collections; pacer late p99, largest burst | tokens | {string.Join(" | ", LatencyBreakdown.Parts)} | total | its first stage's batch | us a token in that batch |");
         text.AppendLine($"| --- | --- | --- | {string.Join(" | ", LatencyBreakdown.Parts.Select(_ => "---:"))} | ---: | ---: | ---: |");

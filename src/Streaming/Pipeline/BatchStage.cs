@@ -22,17 +22,23 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
     private readonly BatchSettings _settings;
     private readonly StageCounters _counters;
     private readonly int _index;
+    private readonly ReplyLane? _lane;
 
     /// <param name="createProcessor">Creates the processor of one materialization; the stage disposes it when it stops.</param>
     /// <param name="settings">Batch sizes and waits.</param>
     /// <param name="counters">Where batch sizes are counted.</param>
     /// <param name="index">The stage's place in the pipeline, for the timestamps of traced elements (<see cref="PipelineTrace"/>).</param>
-    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters, int index = 0)
+    /// <param name="lane">
+    /// For the last stage: where its computed batches go, instead of downstream (which then receives nothing); the stage
+    /// starts its next batch while the lane delivers the previous one, and never runs more than one batch ahead of it.
+    /// </param>
+    public BatchStage(Func<IBatchProcessor> createProcessor, BatchSettings settings, StageCounters counters, int index = 0, ReplyLane? lane = null)
     {
         _createProcessor = createProcessor;
         _settings = settings;
         _counters = counters;
         _index = index;
+        _lane = lane;
         Shape = new FlowShape<Element, Element>(In, Out);
     }
 
@@ -58,7 +64,10 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
         private readonly Queue<Element> _ready = new();
         private IBatchProcessor? _processor;
         private Action<Task<List<Element>>>? _onComputed;
+        private Action<Task>? _onDelivered;
         private Task? _running;
+        // Batches handed to the reply lane and not yet delivered.
+        private int _delivering;
         private bool _upstreamFinished;
 
         public Logic(BatchStage stage) : base(stage.Shape)
@@ -75,6 +84,7 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
         {
             _processor = _stage._createProcessor();
             _onComputed = GetAsyncCallback<Task<List<Element>>>(OnComputed);
+            _onDelivered = GetAsyncCallback<Task>(OnDelivered);
             Pull(_stage.In);
         }
 
@@ -134,8 +144,8 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
 
         private void StartBatchIfDue(bool afterBatch)
         {
-            // At most one computed batch waits to be emitted: a slow downstream stops new batches, then pulls.
-            if (Computing || _queue.Count == 0 || _ready.Count >= _settings.MaxBatchSize)
+            // At most one computed batch waits to be emitted (or delivered): a slow downstream stops new batches, then pulls.
+            if (Computing || _queue.Count == 0 || _ready.Count >= _settings.MaxBatchSize || _delivering > 1)
             {
                 return;
             }
@@ -209,9 +219,17 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
                 return;
             }
 
-            foreach (var element in computed.Result)
+            if (_stage._lane is { } lane)
             {
-                _ready.Enqueue(element);
+                _delivering++;
+                lane.Deliver(computed.Result).ContinueWith(_onDelivered!, TaskScheduler.Default);
+            }
+            else
+            {
+                foreach (var element in computed.Result)
+                {
+                    _ready.Enqueue(element);
+                }
             }
 
             if (IsAvailable(_stage.Out) && _ready.Count > 0)
@@ -220,6 +238,20 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
             }
 
             StartBatchIfDue(afterBatch: true);
+            PullIfRoom();
+            CompleteIfDone();
+        }
+
+        private void OnDelivered(Task delivered)
+        {
+            _delivering--;
+            if (delivered.Exception is { } failure)
+            {
+                FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+                return;
+            }
+
+            StartBatchIfDue(afterBatch: false);
             PullIfRoom();
             CompleteIfDone();
         }
@@ -234,7 +266,7 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
 
         private void CompleteIfDone()
         {
-            if (_upstreamFinished && _queue.Count == 0 && !Computing && _ready.Count == 0)
+            if (_upstreamFinished && _queue.Count == 0 && !Computing && _ready.Count == 0 && _delivering == 0)
             {
                 CompleteStage();
             }

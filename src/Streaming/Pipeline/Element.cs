@@ -10,7 +10,7 @@ internal sealed class Element
     /// <param name="kind">What each stage does with it.</param>
     /// <param name="sessionId">The session it belongs to: a batch holds at most one element of a session.</param>
     /// <param name="layerCount">The model's layers (a snapshot collects one state per layer).</param>
-    /// <param name="owner">Who the sink hands it back to (null only in stage tests, which read the stage's output).</param>
+    /// <param name="owner">Who the reply lane hands it back to (null only in stage tests, which read the stage's output).</param>
     public Element(ElementKind kind, string sessionId, int layerCount, IElementOwner? owner = null)
     {
         Kind = kind;

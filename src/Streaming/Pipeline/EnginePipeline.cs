@@ -8,8 +8,9 @@ namespace Streaming.Pipeline;
 
 /// <summary>
 /// The running stream of one engine: a channel that the sessions write their elements into, one
-/// <see cref="BatchStage"/> per stage (each recurrent layer, then the head when the model has one), and a sink that
-/// hands each finished element back to its <see cref="Element.Owner"/>. The whole graph is one fused island (no async
+/// <see cref="BatchStage"/> per stage (each recurrent layer, then the head when the model has one), and a
+/// <see cref="ReplyLane"/> into which the last stage hands each computed batch, which gives each element back to its
+/// <see cref="Element.Owner"/> on the thread pool while the stage computes the next batch. The whole graph is one fused island (no async
 /// boundary): consecutive stages still compute consecutive batches at once, because each stage computes its batch on
 /// the thread pool, off the stream's thread; the island only moves elements between stages, which fused is a method
 /// call rather than an actor message per hand-over (measured: about 200 bytes and, in the fused layout, half the CPU
@@ -48,23 +49,37 @@ internal sealed class EnginePipeline : IDisposable
     {
         // Unbounded on purpose: each session keeps at most its in-flight limit of elements in it.
         var channel = Channel.CreateUnbounded<Element>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        var trace = new PipelineTrace(stages.Count);
+        var lane = new ReplyLane(element =>
+        {
+            trace.Leave(element);
+            element.Owner?.Completed(element);
+        });
         Source<Element, NotUsed> stream = ChannelSource.FromReader(channel.Reader);
         for (var i = 0; i < stages.Count; i++)
         {
-            stream = stream.Via(new BatchStage(stages[i].CreateProcessor, settings, stages[i].Counters, i));
+            stream = stream.Via(new BatchStage(stages[i].CreateProcessor, settings, stages[i].Counters, i, i == stages.Count - 1 ? lane : null));
         }
 
-        var trace = new PipelineTrace(stages.Count);
         var materializer = system.Materializer(namePrefix: "recurrent-engine");
-        var completion = stream
-            .ToMaterialized(Sink.ForEach<Element>(element =>
-            {
-                trace.Leave(element);
-                element.Owner?.Completed(element);
-            }), Keep.Right)
-            .Run(materializer);
+        // The last stage delivers through the lane; nothing reaches the sink. The pipeline has stopped once the stream has and
+        // the lane has delivered every batch computed before that (on success the last stage waits for it anyway).
+        var stopped = stream.ToMaterialized(Sink.Ignore<Element>(), Keep.Right).Run(materializer);
+        var completion = StoppedAfter(stopped, lane);
         return new EnginePipeline(channel.Writer, completion, stages.Select(s => s.Counters).ToArray(), trace, materializer);
     }
 
     public void Dispose() => _materializer.Dispose();
+
+    private static async Task StoppedAfter(Task stream, ReplyLane lane)
+    {
+        try
+        {
+            await stream.ConfigureAwait(false);
+        }
+        finally
+        {
+            await lane.Drained.ConfigureAwait(false);
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace Streaming.Pipeline;
 /// Where an element's time goes on its way through the pipeline, for finding what makes a latency tail (the benchmark's
 /// breakdown of queue, compute and hand-over time). Off until a listener is set; off, an element carries no timestamps and
 /// each stage checks one null reference a batch and an element. On, each element written into the channel carries
-/// <see cref="Element.Times"/> (Stopwatch ticks, <see cref="Length"/> of them), which the stages fill in and the sink hands to
+/// <see cref="Element.Times"/> (Stopwatch ticks, <see cref="Length"/> of them), which the stages fill in and the reply lane hands to
 /// the listener, before the element's owner, once it has left the last stage.
 /// </summary>
 /// <param name="stages">The pipeline's stages.</param>
@@ -17,13 +17,13 @@ internal sealed class PipelineTrace(int stages)
     /// <summary>The pipeline's stages.</summary>
     public int Stages { get; } = stages;
 
-    /// <summary>Timestamps an element carries: one as it enters the channel, three a stage, one at the sink.</summary>
+    /// <summary>Timestamps an element carries: one as it enters the channel, three a stage, one as the reply lane hands it back.</summary>
     public int Length => 2 + (3 * Stages);
 
     /// <summary>Index of the time the element was written into the channel.</summary>
     public const int Entered = 0;
 
-    /// <summary>Index of the time the element reached the sink (after the last stage emitted it).</summary>
+    /// <summary>Index of the time the reply lane handed the element back (after the last stage computed it).</summary>
     public int Left => Length - 1;
 
     /// <summary>Index of the time stage <paramref name="stage"/> received the element.</summary>
@@ -48,7 +48,7 @@ internal sealed class PipelineTrace(int stages)
         }
     }
 
-    /// <summary>The sink received <paramref name="element"/>: the listener gets it, with its last timestamp.</summary>
+    /// <summary>The reply lane hands <paramref name="element"/> back: the listener gets it first, with its last timestamp.</summary>
     public void Leave(Element element)
     {
         if (element.Times is { } times && _listener is { } listener)

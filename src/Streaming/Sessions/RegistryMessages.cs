@@ -30,5 +30,5 @@ internal sealed record EntriesLeft
     public static EntriesLeft Instance { get; } = new();
 }
 
-/// <summary>The pipeline's sink finished: with an error, or before the registry completed its input (both are failures then).</summary>
+/// <summary>The pipeline stopped (its stream finished and its reply lane delivered what was computed): with an error, or before the registry completed its input (both are failures then).</summary>
 internal sealed record PipelineStopped(Exception? Error);

@@ -8,7 +8,7 @@ namespace Streaming.Sessions;
 
 /// <summary>
 /// One session on this engine: the shell around its <see cref="SessionMachine"/>. It feeds the machine every event
-/// (a caller's operation on the caller's thread, an element back from the pipeline's sink, a store call's result,
+/// (a caller's operation on the caller's thread, an element back from the pipeline's reply lane, a store call's result,
 /// the registry's sweeps and requests), one at a time under its lock, and performs the effects the machine returns:
 /// it writes elements into the pipeline (under the lock, so a session's elements keep their order), answers callers,
 /// calls the store (after the lock; the result comes back as the next event), counts and leaves the directory.
@@ -63,7 +63,7 @@ internal sealed class SessionEntry : IElementOwner
     /// <summary>Hands <paramref name="operation"/> to the session, in order; false when the entry has left (look the session up again).</summary>
     public bool TrySubmit(SessionOperation operation) => Handle(operation.Command, operation, null);
 
-    /// <summary>The pipeline's sink: <paramref name="element"/> has left the last stage.</summary>
+    /// <summary>The pipeline's reply lane: <paramref name="element"/> has left the last stage.</summary>
     public void Completed(Element element)
     {
         _context.Counters.LeftPipeline();

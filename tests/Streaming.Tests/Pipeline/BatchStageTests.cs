@@ -108,6 +108,82 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("broken layer", error.Message);
     }
 
+    [Fact]
+    public async Task A_last_stage_hands_its_batches_to_the_reply_lane_in_order_and_completes_only_once_they_are_delivered()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false);
+        var delivered = new List<Element>();
+        var release = new ManualResetEventSlim(false);
+        var lane = new ReplyLane(e =>
+        {
+            // The first delivery waits for the test: the stage computes on, at most one batch ahead of the lane.
+            if (!release.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("the test never released the lane");
+            }
+
+            lock (delivered)
+            {
+                delivered.Add(e);
+            }
+        });
+        var elements = Enumerable.Range(1, 6).SelectMany(step => new[] { "a", "b", "c" }.Select(s => Token(s, step))).ToArray();
+        var (queue, result) = Source.Queue<Element>(64, OverflowStrategy.Backpressure)
+            .Via(new BatchStage(() => processor, new BatchSettings(2, 2, TimeSpan.Zero), new StageCounters("test"), lane: lane))
+            .ToMaterialized(Sink.Seq<Element>(), Keep.Both)
+            .Run(Sys.Materializer());
+        foreach (var element in elements)
+        {
+            await queue.OfferAsync(element);
+        }
+
+        queue.Complete();
+        // One batch delivering (held), one computed behind it: no third batch starts.
+        await AwaitConditionAsync(() => Task.FromResult(processor.Batches.Count == 2), TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.Equal(2, processor.Batches.Count);
+        Assert.False(result.IsCompleted);
+
+        release.Set();
+        var output = await result;
+
+        Assert.Empty(output);
+        Assert.Equal(elements.Length, delivered.Count);
+        // Delivered batch after batch as computed, and so each session's elements in the order they came.
+        Assert.Equal(processor.Batches.SelectMany(b => b), delivered.Select(e => e.SessionId));
+        foreach (var session in new[] { "a", "b", "c" })
+        {
+            Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), delivered.Where(e => e.SessionId == session).Select(e => e.Position));
+        }
+    }
+
+    [Fact]
+    public async Task A_delivery_that_throws_fails_the_stream_after_the_rest_of_its_batch_is_delivered()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false);
+        var delivered = new List<string>();
+        var lane = new ReplyLane(e =>
+        {
+            lock (delivered)
+            {
+                delivered.Add(e.SessionId);
+            }
+
+            if (e.SessionId == "b")
+            {
+                throw new InvalidOperationException("broken owner");
+            }
+        });
+        var result = Source.From(new[] { Token("a", 1), Token("b", 1), Token("c", 1) })
+            .Via(new BatchStage(() => processor, new BatchSettings(16, 16, TimeSpan.Zero), new StageCounters("test"), lane: lane))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => result);
+        Assert.Equal("broken owner", error.Message);
+        await lane.Drained;
+        Assert.Equal(["a", "b", "c"], delivered.Order());
+    }
+
     private sealed class RecordingProcessor(bool holdFirstBatch) : IBatchProcessor
     {
         private readonly ManualResetEventSlim _gate = new(!holdFirstBatch);
