@@ -11,9 +11,10 @@ namespace Streaming.Pipeline;
 /// maximum batch size. A session appears at most once per batch: the queue is scanned in order, and an
 /// element whose session is already in the batch (or blocked behind an earlier element of its own) waits for
 /// the next batch, so each session's elements leave in the order they came.
-/// <para>Emits when a computed element is waiting and downstream pulls.</para>
+/// <para>Emits when a computed element is waiting and downstream pulls; a stage given a <see cref="ReplyLane"/> (the last
+/// one) hands each computed batch to it instead and emits nothing.</para>
 /// <para>Backpressures when the queue is full, or a computed batch is still waiting to be emitted and the queue is full.</para>
-/// <para>Completes when upstream completes and every queued element has been computed and emitted.</para>
+/// <para>Completes when upstream completes and every queued element has been computed and emitted (or delivered).</para>
 /// <para>Cancels when downstream cancels. A processor failure fails the stage (elements in the stage are lost).</para>
 /// </summary>
 internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
