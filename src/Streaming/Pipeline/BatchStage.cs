@@ -182,8 +182,7 @@ internal sealed class BatchStage : GraphStage<FlowShape<Element, Element>>
                 processor.Process(batch);
                 var end = Stopwatch.GetTimestamp();
                 counters.Computed(end - start);
-                PipelineTrace.Stamp(batch, PipelineTrace.Started(index), start);
-                PipelineTrace.Stamp(batch, PipelineTrace.Computed(index), end);
+                PipelineTrace.Stamp(batch, index, start, end);
                 return batch;
             }).ContinueWith(_onComputed!, TaskScheduler.Default);
         }

@@ -10,8 +10,8 @@ namespace Streaming.Pipeline;
 /// The running stream of one engine: a channel that the sessions write their elements into, one
 /// <see cref="BatchStage"/> per stage (each recurrent layer, then the head when the model has one), and a
 /// <see cref="ReplyLane"/> into which the last stage hands each computed batch, which gives each element back to its
-/// <see cref="Element.Owner"/> on the thread pool while the stage computes the next batch. The whole graph is one fused island (no async
-/// boundary): consecutive stages still compute consecutive batches at once, because each stage computes its batch on
+/// <see cref="Element.Owner"/> on the thread pool while the stage computes the next batch. The whole graph is one fused
+/// island (no async boundary): consecutive stages still compute consecutive batches at once, because each stage computes its batch on
 /// the thread pool, off the stream's thread; the island only moves elements between stages, which fused is a method
 /// call rather than an actor message per hand-over (measured: about 200 bytes and, in the fused layout, half the CPU
 /// time a token less; docs/benchmarks.md).

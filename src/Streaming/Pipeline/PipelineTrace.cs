@@ -5,7 +5,7 @@ namespace Streaming.Pipeline;
 /// <summary>
 /// Where an element's time goes on its way through the pipeline, for finding what makes a latency tail (the benchmark's
 /// breakdown of queue, compute and hand-over time). Off until a listener is set; off, an element carries no timestamps and
-/// each stage checks one null reference a batch and an element. On, each element written into the channel carries
+/// each stage checks one null reference an element as it receives it and one as its batch is computed. On, each element written into the channel carries
 /// <see cref="Element.Times"/> (Stopwatch ticks, <see cref="Length"/> of them), which the stages fill in and the reply lane hands to
 /// the listener, before the element's owner, once it has left the last stage.
 /// </summary>
@@ -58,14 +58,15 @@ internal sealed class PipelineTrace(int stages)
         }
     }
 
-    /// <summary>Sets timestamp <paramref name="index"/> of every traced element of <paramref name="batch"/> to <paramref name="now"/>.</summary>
-    public static void Stamp(IReadOnlyList<Element> batch, int index, long now)
+    /// <summary>Stage <paramref name="stage"/> computed <paramref name="batch"/> from <paramref name="started"/> to <paramref name="computed"/>: both go into each traced element.</summary>
+    public static void Stamp(IReadOnlyList<Element> batch, int stage, long started, long computed)
     {
         foreach (var element in batch)
         {
             if (element.Times is { } times)
             {
-                times[index] = now;
+                times[Started(stage)] = started;
+                times[Computed(stage)] = computed;
             }
         }
     }
