@@ -364,35 +364,32 @@ public sealed class RecurrentEngine : ISessionService, IGenerationService, IAsyn
 
     private Task<T> Submit<T>(string sessionId, SessionOperation<T> operation)
     {
-        lock (_gate)
+        // No engine-wide lock on the hot path: an operation that races a shutdown is settled by the session's entry and the
+        // directory, each under its own lock. The entry takes it while it is resident (and finishes it before it leaves), or
+        // the entry has left and the directory, which refuses new entries once the shutdown began, refuses it.
+        if (Volatile.Read(ref _disposal) is not null)
         {
-            // Under the gate, so no operation slips past a shutdown that has begun: the directory refuses it instead.
-            if (_disposal is not null)
-            {
-                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "it was disposed"));
-            }
-
-            if (_system.WhenTerminated.IsCompleted)
-            {
-                return Task.FromException<T>(SessionErrors.Stopped(sessionId, "its actor system has terminated"));
-            }
-
-            // A resident session takes the operation on this thread; a gone entry (closed, passivated) is looked up again.
-            while (true)
-            {
-                var entry = _directory.GetOrAdd(sessionId);
-                if (entry is null)
-                {
-                    return Task.FromException<T>(SessionErrors.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
-                }
-
-                if (entry.TrySubmit(operation))
-                {
-                    break;
-                }
-            }
+            return Task.FromException<T>(SessionErrors.Stopped(sessionId, "it was disposed"));
         }
 
-        return operation.Task;
+        if (_system.WhenTerminated.IsCompleted)
+        {
+            return Task.FromException<T>(SessionErrors.Stopped(sessionId, "its actor system has terminated"));
+        }
+
+        // A resident session takes the operation on this thread; a gone entry (closed, passivated) is looked up again.
+        while (true)
+        {
+            var entry = _directory.GetOrAdd(sessionId);
+            if (entry is null)
+            {
+                return Task.FromException<T>(SessionErrors.Stopped(sessionId, _directory.Refusal ?? "it is shutting down"));
+            }
+
+            if (entry.TrySubmit(operation))
+            {
+                return operation.Task;
+            }
+        }
     }
 }

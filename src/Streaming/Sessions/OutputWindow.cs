@@ -10,6 +10,8 @@ namespace Streaming.Sessions;
 internal sealed class OutputWindow(int width, int capacity)
 {
     private float[] _rows = [];
+    // Rows in _rows (its length over the width), kept so that the hot path divides by nothing.
+    private int _rowCount;
     private int _start;
 
     /// <summary>The position of the oldest output kept.</summary>
@@ -20,8 +22,6 @@ internal sealed class OutputWindow(int width, int capacity)
 
     /// <summary>The position after the newest output kept.</summary>
     public long End => First + Count;
-
-    private int Rows => _rows.Length / width;
 
     /// <summary>Adds the outputs of positions <paramref name="first"/> on (rows of the width), after those kept; the oldest go beyond the capacity.</summary>
     public void Append(long first, ReadOnlySpan<float> outputs)
@@ -49,12 +49,12 @@ internal sealed class OutputWindow(int width, int capacity)
             {
                 DropBefore(First + 1);
             }
-            else if (Count == Rows)
+            else if (Count == _rowCount)
             {
                 Grow();
             }
 
-            outputs.Slice(step * width, width).CopyTo(_rows.AsSpan(((_start + Count) % Rows) * width, width));
+            outputs.Slice(step * width, width).CopyTo(Row(Count));
             Count++;
         }
     }
@@ -71,7 +71,7 @@ internal sealed class OutputWindow(int width, int capacity)
             return;
         }
 
-        _start = (_start + drop) % Rows;
+        _start = Wrap(_start + drop);
         First += drop;
         Count -= drop;
     }
@@ -80,13 +80,14 @@ internal sealed class OutputWindow(int width, int capacity)
     public void Clear()
     {
         _rows = [];
+        _rowCount = 0;
         _start = 0;
         Count = 0;
     }
 
     /// <summary>The output of the token at <paramref name="position"/>, a copy; null when it is not kept.</summary>
     public float[]? At(long position) =>
-        position >= First && position < End ? _rows.AsSpan(((_start + (int)(position - First)) % Rows) * width, width).ToArray() : null;
+        position >= First && position < End ? Row((int)(position - First)).ToArray() : null;
 
     /// <summary>The outputs kept, for the session's stored copy; null when none.</summary>
     public RecentOutputs? ToRecent()
@@ -99,7 +100,7 @@ internal sealed class OutputWindow(int width, int capacity)
         var values = new float[Count * width];
         for (var i = 0; i < Count; i++)
         {
-            _rows.AsSpan(((_start + i) % Rows) * width, width).CopyTo(values.AsSpan(i * width));
+            Row(i).CopyTo(values.AsSpan(i * width));
         }
 
         return new RecentOutputs(First, width, values);
@@ -121,14 +122,21 @@ internal sealed class OutputWindow(int width, int capacity)
 
     private void Grow()
     {
-        var rows = Math.Min(capacity, Math.Max(4, 2 * Rows));
+        var rows = Math.Min(capacity, Math.Max(4, 2 * _rowCount));
         var grown = new float[rows * width];
         for (var i = 0; i < Count; i++)
         {
-            _rows.AsSpan(((_start + i) % Rows) * width, width).CopyTo(grown.AsSpan(i * width));
+            Row(i).CopyTo(grown.AsSpan(i * width));
         }
 
         _rows = grown;
+        _rowCount = rows;
         _start = 0;
     }
+
+    // The i-th kept row (0 is the oldest; Count is the next one's place) in the ring.
+    private Span<float> Row(int i) => _rows.AsSpan(Wrap(_start + i) * width, width);
+
+    // An index into the ring from one less than twice its rows.
+    private int Wrap(int index) => index >= _rowCount ? index - _rowCount : index;
 }
