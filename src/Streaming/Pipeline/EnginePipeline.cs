@@ -7,8 +7,9 @@ using Akka.Streams.Dsl;
 namespace Streaming.Pipeline;
 
 /// <summary>
-/// The running stream of one engine: a channel that the sessions write their elements into, one
-/// <see cref="BatchStage"/> per stage (each recurrent layer, then the head when the model has one), and a
+/// The running stream of one engine: a channel that the sessions write their elements into, one batch stage per stage
+/// (each recurrent layer, then the head when the model has one: the first a <see cref="ChannelBatchStage"/>, which reads
+/// the channel in bulk, the others <see cref="BatchStage"/>s), and a
 /// <see cref="ReplyLane"/> into which the last stage hands each computed batch, which gives each element back to its
 /// <see cref="Element.Owner"/> on the thread pool while the stage computes the next batch. The whole graph is one fused
 /// island (no async boundary): consecutive stages still compute consecutive batches at once, because each stage computes its batch on
@@ -55,8 +56,9 @@ internal sealed class EnginePipeline : IDisposable
             trace.Leave(element);
             element.Owner?.Completed(element);
         });
-        Source<Element, NotUsed> stream = ChannelSource.FromReader(channel.Reader);
-        for (var i = 0; i < stages.Count; i++)
+        // The first stage reads the channel itself; each later one takes what the stage before it emits.
+        var stream = Source.FromGraph(new ChannelBatchStage(channel.Reader, stages[0].CreateProcessor, settings, stages[0].Counters, stages.Count == 1 ? lane : null));
+        for (var i = 1; i < stages.Count; i++)
         {
             stream = stream.Via(new BatchStage(stages[i].CreateProcessor, settings, stages[i].Counters, i, i == stages.Count - 1 ? lane : null));
         }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -182,6 +183,67 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("broken owner", error.Message);
         await lane.Drained;
         Assert.Equal(["a", "b", "c"], delivered.Order());
+    }
+
+    [Fact]
+    public async Task A_channel_stage_starts_with_everything_the_channel_holds_and_reads_no_more_than_its_queue_takes()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false);
+        var channel = Channel.CreateUnbounded<Element>();
+        // Written before the stage starts: a source of one element at a time would start its first batch with s0 alone.
+        foreach (var i in Enumerable.Range(0, 7))
+        {
+            channel.Writer.TryWrite(Token($"s{i}", 1));
+        }
+
+        channel.Writer.Complete();
+        var output = await Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(3, 3, TimeSpan.Zero), new StageCounters("test")))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        Assert.Equal(["s0 s1 s2", "s3 s4 s5", "s6"], processor.Batches.Select(b => string.Join(' ', b)));
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"s{i}"), output.Select(e => e.SessionId));
+    }
+
+    [Fact]
+    public async Task A_channel_stage_takes_what_came_while_it_computed_into_one_batch_and_completes_after_computing_it()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: true);
+        var channel = Channel.CreateUnbounded<Element>();
+        var result = Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(16, 16, TimeSpan.Zero), new StageCounters("test")))
+            .RunWith(Sink.Seq<Element>(), Sys.Materializer());
+
+        // Idle, it computes a lone element at once.
+        channel.Writer.TryWrite(Token("a", 1));
+        await AwaitConditionAsync(() => Task.FromResult(processor.Batches.Count == 1), TimeSpan.FromSeconds(10));
+        foreach (var element in new[] { Token("b", 1), Token("a", 2), Token("c", 1), Token("b", 2) })
+        {
+            channel.Writer.TryWrite(element);
+        }
+
+        // Completed while the first batch computes: what the channel holds is still computed.
+        channel.Writer.Complete();
+        processor.Release();
+        var output = await result;
+
+        Assert.Equal(["a", "b a c", "b"], processor.Batches.Select(b => string.Join(' ', b)));
+        Assert.Equal([1, 2], output.Where(e => e.SessionId == "a").Select(e => e.Position));
+        Assert.Equal([1, 2], output.Where(e => e.SessionId == "b").Select(e => e.Position));
+    }
+
+    [Fact]
+    public async Task A_channel_stage_fails_with_the_error_its_channel_was_completed_with()
+    {
+        var processor = new RecordingProcessor(holdFirstBatch: false);
+        var channel = Channel.CreateUnbounded<Element>();
+        var result = Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(16, 16, TimeSpan.Zero), new StageCounters("test")))
+            .RunWith(Sink.Queue<Element>(), Sys.Materializer());
+        channel.Writer.TryWrite(Token("a", 1));
+        Assert.Equal("a", (await result.PullAsync()).Value.SessionId);
+
+        // Idle and waiting on the channel when the error comes.
+        channel.Writer.Complete(new InvalidOperationException("writers failed"));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await result.PullAsync());
+        Assert.Equal("writers failed", error.Message);
     }
 
     private sealed class RecordingProcessor(bool holdFirstBatch) : IBatchProcessor
