@@ -98,7 +98,7 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
 
     public void OnPush()
     {
-        Accept(Grab(_in!));
+        Accept(Grab(_in!), Stopwatch.GetTimestamp());
         StartBatchIfDue(afterBatch: false);
         PullIfRoom();
     }
@@ -147,12 +147,12 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         CompleteIfDone();
     }
 
-    private void Accept(Element element)
+    private void Accept(Element element, long now)
     {
-        element.ReceivedAt = Stopwatch.GetTimestamp();
+        element.ReceivedAt = now;
         if (element.Times is { } times)
         {
-            times[PipelineTrace.Received(_parts.Index)] = element.ReceivedAt;
+            times[PipelineTrace.Received(_parts.Index)] = now;
         }
 
         _queue.Add(element);
@@ -173,9 +173,11 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
             return true;
         }
 
+        // Read in one go: one timestamp for them all.
+        var now = Stopwatch.GetTimestamp();
         while (_queue.Count < _settings.QueueCapacity && _reader.TryRead(out var element))
         {
-            Accept(element);
+            Accept(element, now);
         }
 
         // The reader's completion completes once the channel is completed and every element in it was read.
