@@ -6,7 +6,8 @@ namespace Streaming.Benchmarks;
 /// <summary>
 /// Where a paced run's token latency went, from the pipeline's trace (<see cref="PipelineTrace"/>): each token's time from
 /// the call to its answer split into admission (the call, the session's lock and machine, until its element is in the
-/// channel), the channel (until the first stage takes it), queueing (received by a stage until its batch starts, every
+/// channel), the channel (until the first stage takes it: it reads the channel when it may start a batch, so this includes
+/// waiting for the batch before to be computed), queueing (received by a stage until its batch starts, every
 /// stage), compute (its batches, every stage), hand-over (a computed batch until the next stage takes the element, or
 /// after the last stage until the reply lane hands it back, one after another) and the reply (the session's bookkeeping,
 /// the caller's task and its continuation on the thread pool). Means over a band of tokens ranked by latency.

@@ -109,7 +109,8 @@ internal static class PipelineScenario
         text.AppendLine("Where the latency goes at half the peak: one more paced run with the pipeline's trace on (each element carries its");
         text.AppendLine("timestamps; the run's own p50 / p99 and collections are given), milliseconds on average over the slowest 1% of tokens");
         text.AppendLine("and over the middle 10%. Admission: the call until its element is in the channel; channel: until the first stage takes");
-        text.AppendLine("it; queue: waiting in the stages for a batch to start; compute: the batches that held it; hand-over: after a batch is");
+        text.AppendLine("it (it reads the channel only when it may start a batch, so this includes waiting for the first stage's batch before");
+        text.AppendLine("to be computed); queue: waiting in the stages for a batch to start; compute: the batches that held it; hand-over: after a batch is");
         text.AppendLine("computed until the next stage takes the element, or after the last stage until the reply lane hands it back (one");
         text.AppendLine("after another); reply: the session's bookkeeping, the caller's task and its continuation on the thread pool.");
         text.AppendLine();
