@@ -72,8 +72,8 @@ internal static class OverheadScenario
         text.AppendLine();
         text.AppendLine("Where the bytes go: the types allocated most, in bytes per token, from the runtime's allocation ticks (one about every");
         text.AppendLine("100 KB, naming the object being allocated). An estimate: the tick fires when a thread's allocation buffer runs out, so a");
-        text.AppendLine("type that a thread allocates rarely but first in a fresh buffer is over-counted (the batch stage's per-batch closure,");
-        text.AppendLine("`<>c__DisplayClass22_0`, is one object per batch of hundreds of tokens, about 0.2 bytes a token):");
+        text.AppendLine("type that a thread allocates rarely but first in a fresh buffer is over-counted (the batch stage's and the reply lane's");
+        text.AppendLine("per-batch closures, the `<>c__DisplayClass` entries, are one object per batch of tens to hundreds of tokens):");
         text.AppendLine();
         text.AppendLine("| backend | layout | types, bytes per token |");
         text.AppendLine("| --- | --- | --- |");
