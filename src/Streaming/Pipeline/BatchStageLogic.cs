@@ -98,7 +98,9 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
 
     public void OnPush()
     {
-        Accept(Grab(_in!), Stopwatch.GetTimestamp());
+        var element = Grab(_in!);
+        _queue.Add(element);
+        Received(element, Stopwatch.GetTimestamp());
         StartBatchIfDue(afterBatch: false);
         PullIfRoom();
     }
@@ -147,15 +149,13 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         CompleteIfDone();
     }
 
-    private void Accept(Element element, long now)
+    private void Received(Element element, long now)
     {
         element.ReceivedAt = now;
         if (element.Times is { } times)
         {
             times[PipelineTrace.Received(_parts.Index)] = now;
         }
-
-        _queue.Add(element);
     }
 
     private void FinishUpstream()
@@ -173,11 +173,21 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
             return true;
         }
 
-        // Read in one go: one timestamp for them all.
-        var now = Stopwatch.GetTimestamp();
+        var first = _queue.Count;
         while (_queue.Count < _settings.QueueCapacity && _reader.TryRead(out var element))
         {
-            Accept(element, now);
+            _queue.Add(element);
+        }
+
+        // Read in one go: one timestamp for them all, taken after the last was read, so that none was received before it
+        // was written.
+        if (_queue.Count > first)
+        {
+            var now = Stopwatch.GetTimestamp();
+            for (var i = first; i < _queue.Count; i++)
+            {
+                Received(_queue[i], now);
+            }
         }
 
         // The reader's completion completes once the channel is completed and every element in it was read.

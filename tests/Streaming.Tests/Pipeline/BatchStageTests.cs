@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -13,6 +14,9 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
 
     private static BatchStage Stage(RecordingProcessor processor, int maxBatchSize = 16, StageCounters? counters = null) =>
         new(() => processor, new BatchSettings(maxBatchSize, maxBatchSize, TimeSpan.Zero), counters ?? new StageCounters("test"));
+
+    private static Source<Element, NotUsed> FromChannel(ChannelReader<Element> reader, RecordingProcessor processor, int maxBatchSize = 16) =>
+        Source.FromGraph(new ChannelBatchStage(reader, () => processor, new BatchSettings(maxBatchSize, maxBatchSize, TimeSpan.Zero), new StageCounters("test")));
 
     [Fact]
     public async Task Batch_stage_must_not_put_one_session_twice_in_a_batch_and_must_keep_each_sessions_order()
@@ -197,7 +201,7 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
         }
 
         channel.Writer.Complete();
-        var output = await Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(3, 3, TimeSpan.Zero), new StageCounters("test")))
+        var output = await FromChannel(channel.Reader, processor, maxBatchSize: 3)
             .RunWith(Sink.Seq<Element>(), Sys.Materializer());
 
         Assert.Equal(["s0 s1 s2", "s3 s4 s5", "s6"], processor.Batches.Select(b => string.Join(' ', b)));
@@ -209,7 +213,7 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
     {
         var processor = new RecordingProcessor(holdFirstBatch: true);
         var channel = Channel.CreateUnbounded<Element>();
-        var result = Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(16, 16, TimeSpan.Zero), new StageCounters("test")))
+        var result = FromChannel(channel.Reader, processor)
             .RunWith(Sink.Seq<Element>(), Sys.Materializer());
 
         // Idle, it computes a lone element at once.
@@ -235,7 +239,7 @@ public sealed class BatchStageTests : Akka.TestKit.Xunit2.TestKit
     {
         var processor = new RecordingProcessor(holdFirstBatch: false);
         var channel = Channel.CreateUnbounded<Element>();
-        var result = Source.FromGraph(new ChannelBatchStage(channel.Reader, () => processor, new BatchSettings(16, 16, TimeSpan.Zero), new StageCounters("test")))
+        var result = FromChannel(channel.Reader, processor)
             .RunWith(Sink.Queue<Element>(), Sys.Materializer());
         channel.Writer.TryWrite(Token("a", 1));
         Assert.Equal("a", (await result.PullAsync()).Value.SessionId);
