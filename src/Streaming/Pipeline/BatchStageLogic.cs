@@ -195,7 +195,7 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         {
             if (_reader.Completion.Exception is { } failure)
             {
-                FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+                FailStage(Unwrap(failure));
                 return false;
             }
 
@@ -224,7 +224,7 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         if (readable.Exception is { } failure)
         {
             // The channel was completed with an error.
-            FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+            FailStage(Unwrap(failure));
             return;
         }
 
@@ -308,7 +308,7 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         _running = null;
         if (computed.Exception is { } failure)
         {
-            FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+            FailStage(Unwrap(failure));
             return;
         }
 
@@ -338,12 +338,16 @@ internal sealed class BatchStageLogic : TimerGraphStageLogic, IInHandler, IOutHa
         _delivering--;
         if (delivered.Exception is { } failure)
         {
-            FailStage(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);
+            FailStage(Unwrap(failure));
             return;
         }
 
         Advance(afterBatch: false);
     }
+
+    // A task's failure as its one exception, or the aggregate when there are several.
+    private static Exception Unwrap(AggregateException failure) =>
+        failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure;
 
     private void PullIfRoom()
     {

@@ -137,6 +137,6 @@ internal sealed class OutputWindow(int width, int capacity)
     // The i-th kept row (0 is the oldest; Count is the next one's place) in the ring.
     private Span<float> Row(int i) => _rows.AsSpan(Wrap(_start + i) * width, width);
 
-    // An index into the ring from one less than twice its rows.
+    // An index below twice the ring's rows, wrapped into the ring.
     private int Wrap(int index) => index >= _rowCount ? index - _rowCount : index;
 }
